@@ -1,0 +1,228 @@
+// The one source of truth for every resource the stack creates and the code (handlers and the local
+// cloud) refers to: table keys and indexes, queues and their redrive, schedule groups, recurring
+// schedules, functions, HTTP routes and the environment variables that bind them together.
+// Pure data: importable from Lambda bundles and the local cloud without pulling in aws-cdk-lib.
+
+/** Environment variable names, shared by the stack (which sets them) and the handlers (which read them). */
+export const ENV = {
+  tableName: 'TABLE_NAME',
+  accountExpiryQueueUrl: 'ACCOUNT_EXPIRY_QUEUE_URL',
+  accountExpiryQueueArn: 'ACCOUNT_EXPIRY_QUEUE_ARN',
+  alarmPushQueueUrl: 'ALARM_PUSH_QUEUE_URL',
+  alarmPushQueueArn: 'ALARM_PUSH_QUEUE_ARN',
+  absenceQueueUrl: 'ABSENCE_QUEUE_URL',
+  absenceQueueArn: 'ABSENCE_QUEUE_ARN',
+  sweepQueueUrl: 'SWEEP_QUEUE_URL',
+  demoScheduleGroup: 'DEMO_SCHEDULE_GROUP',
+  alarmScheduleGroup: 'ALARM_SCHEDULE_GROUP',
+  schedulerRoleArn: 'SCHEDULER_ROLE_ARN',
+  scheduleDlqArn: 'SCHEDULE_DLQ_ARN',
+  demoTtlSeconds: 'DEMO_TTL_SECONDS',
+  demoRateLimitPerMinute: 'DEMO_RATE_LIMIT_PER_MINUTE',
+  /** Locally: the admin token itself. In AWS: unset; ADMIN_TOKEN_SECRET_ARN is used instead. */
+  adminToken: 'ADMIN_TOKEN',
+  adminTokenSecretArn: 'ADMIN_TOKEN_SECRET_ARN',
+  fcmBaseUrl: 'FCM_BASE_URL',
+  /** Locally: a service-account JSON file. In AWS: unset; FCM_CREDENTIALS_SECRET_ARN is used instead. */
+  fcmCredentialsFile: 'FCM_CREDENTIALS_FILE',
+  fcmCredentialsSecretArn: 'FCM_CREDENTIALS_SECRET_ARN',
+} as const;
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/** The single DynamoDB table (single-table design; see README "Data model"). */
+export const TABLE = {
+  id: 'Data',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds; DynamoDB TTL deletes the item after it (a backstop, never the primary path). */
+  ttlAttribute: 'ttl',
+  indexes: {
+    /** Things that fall due: pending alarms and demo accounts, bucketed by hour, sorted by due time. */
+    due: { name: 'due-index', partitionKey: 'duePk', sortKey: 'dueAt' },
+    /** Weeks of auto-attendance studies, bucketed by the UTC day their endsAt falls in. */
+    weekEnd: { name: 'week-end-index', partitionKey: 'weekEndPk', sortKey: 'endsAt' },
+  },
+} as const;
+
+export interface QueueDefinition {
+  /** Logical id in the stack, and the queue name locally. */
+  readonly id: string;
+  readonly visibilityTimeoutSeconds: number;
+  readonly maxReceiveCount: number;
+  readonly retentionDays: number;
+  readonly urlEnv: EnvName;
+}
+
+export const QUEUES = {
+  accountExpiry: {
+    id: 'account-expiry',
+    visibilityTimeoutSeconds: 60,
+    maxReceiveCount: 5,
+    retentionDays: 14,
+    urlEnv: ENV.accountExpiryQueueUrl,
+  },
+  alarmPush: {
+    id: 'alarm-push',
+    visibilityTimeoutSeconds: 60,
+    // FCM 429/5xx are retried by returning the message with a growing visibility delay; this is the budget.
+    maxReceiveCount: 6,
+    retentionDays: 14,
+    urlEnv: ENV.alarmPushQueueUrl,
+  },
+  absence: {
+    id: 'absence',
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 5,
+    retentionDays: 14,
+    urlEnv: ENV.absenceQueueUrl,
+  },
+  sweep: {
+    id: 'sweep',
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 3,
+    retentionDays: 1,
+    urlEnv: ENV.sweepQueueUrl,
+  },
+} as const satisfies Record<string, QueueDefinition>;
+export type QueueKey = keyof typeof QUEUES;
+
+/** The DLQ of a work queue is named after it. */
+export const dlqId = (queue: QueueDefinition): string => `${queue.id}-dlq`;
+/** Where the Scheduler puts a schedule's event after its last failed delivery attempt. */
+export const SCHEDULE_DELIVERY_DLQ_ID = 'schedule-delivery-dlq';
+
+/** Schedule groups for one-off schedules created at run time. */
+export const SCHEDULE_GROUPS = {
+  demoAccounts: { id: 'demo-accounts', env: ENV.demoScheduleGroup },
+  alarms: { id: 'alarms', env: ENV.alarmScheduleGroup },
+  recurring: { id: 'recurring' },
+} as const;
+
+/** Retry policy of every schedule's target (one-off and recurring). */
+export const SCHEDULE_RETRY_POLICY = { maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 } as const;
+
+export interface RecurringScheduleDefinition {
+  readonly id: string;
+  readonly expression: string;
+  readonly timezone: string;
+  readonly queue: QueueKey;
+  /** The JSON body of the SQS message the schedule sends. */
+  readonly input: Record<string, unknown>;
+  readonly description: string;
+}
+
+export const RECURRING_SCHEDULES = {
+  nightlyAbsence: {
+    id: 'nightly-absence',
+    expression: 'cron(0 0 * * ? *)',
+    timezone: 'Asia/Seoul',
+    queue: 'absence',
+    // The consumer reads the fire time from the message, so the window is "now" at delivery.
+    input: { kind: 'absence-run', trigger: 'schedule' },
+    description: 'Marks absentees of auto-attendance weeks every day at 00:00 Korea time',
+  },
+  sweeper: {
+    id: 'sweeper',
+    expression: 'rate(5 minutes)',
+    timezone: 'UTC',
+    queue: 'sweep',
+    input: { kind: 'sweep' },
+    description: 'Re-drives alarms and demo accounts whose schedule never delivered',
+  },
+} as const satisfies Record<string, RecurringScheduleDefinition>;
+
+export interface FunctionDefinition {
+  readonly id: string;
+  /** Path of the handler module, relative to the repository root. */
+  readonly entry: string;
+  readonly handler: 'handler';
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  /** The queue it consumes, for consumers. */
+  readonly queue?: QueueKey;
+  readonly batchSize?: number;
+  readonly maxBatchingWindowSeconds?: number;
+}
+
+export const FUNCTIONS = {
+  api: { id: 'api', entry: 'lambdas/api/handler.ts', handler: 'handler', timeoutSeconds: 10, memoryMb: 512 },
+  expireDemoAccount: {
+    id: 'expire-demo-account',
+    entry: 'lambdas/accounts/expire-demo-account.handler.ts',
+    handler: 'handler',
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    queue: 'accountExpiry',
+    batchSize: 10,
+  },
+  sendDueAlarm: {
+    id: 'send-due-alarm',
+    entry: 'lambdas/alarms/send-due-alarm.handler.ts',
+    handler: 'handler',
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    queue: 'alarmPush',
+    batchSize: 10,
+  },
+  markAbsentees: {
+    id: 'mark-absentees',
+    entry: 'lambdas/absence/mark-absentees.handler.ts',
+    handler: 'handler',
+    timeoutSeconds: 120,
+    memoryMb: 512,
+    queue: 'absence',
+    batchSize: 5,
+  },
+  sweep: {
+    id: 'sweep',
+    entry: 'lambdas/sweeper/sweep.handler.ts',
+    handler: 'handler',
+    timeoutSeconds: 120,
+    memoryMb: 256,
+    queue: 'sweep',
+    batchSize: 1,
+  },
+} as const satisfies Record<string, FunctionDefinition>;
+
+/** Largest request body the API accepts (bytes); larger is 413, locally and in AWS. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Stage-level throttling of the HTTP API. */
+export const API_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
+
+/**
+ * Every route of the HTTP API. The stack registers each on API Gateway and the local API server
+ * routes the same list; `/openapi.json` documents the same list. All go to the one API function.
+ */
+export const ROUTES = [
+  'GET /health',
+  'GET /openapi.json',
+  'POST /demo-accounts',
+  'POST /accounts',
+  'GET /accounts/me',
+  'DELETE /accounts/me',
+  'POST /alarms',
+  'GET /alarms',
+  'GET /alarms/{alarmId}',
+  'PATCH /alarms/{alarmId}',
+  'DELETE /alarms/{alarmId}',
+  'POST /studies',
+  'POST /studies/{studyId}/participants',
+  'POST /studies/{studyId}/weeks',
+  'POST /studies/{studyId}/weeks/{week}/attendance',
+  'GET /studies/{studyId}/weeks/{week}/attendance',
+  'POST /admin/absence-runs',
+  'GET /admin/absence-runs/{runId}',
+] as const;
+export type RouteKey = (typeof ROUTES)[number];
+
+/** Defaults of the tunables, used by the stack and by the local cloud alike. */
+export const DEFAULTS = {
+  demoTtlSeconds: 3600,
+  demoRateLimitPerMinute: 10,
+  fcmBaseUrl: 'https://fcm.googleapis.com',
+  /** A new account's score. */
+  initialScore: 100,
+  absencePenalty: 5,
+  maxPendingAlarmsPerDemoAccount: 100,
+} as const;
