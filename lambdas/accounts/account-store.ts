@@ -1,0 +1,135 @@
+// DynamoDB access for accounts and their tokens. Only this file knows how they are laid out.
+import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TABLE } from '../../lib/definitions.ts';
+import { dynamo } from '../shared/clients.ts';
+import { hourBucket, toEpochSeconds } from '../shared/time.ts';
+import { accountPk, type Item, tableName } from '../shared/table.ts';
+
+export interface Account {
+  readonly accountId: string;
+  readonly nickname: string;
+  readonly demo: boolean;
+  /** Demo accounts only: when it and everything it owns is deleted (ISO, UTC, whole seconds). */
+  readonly expiresAt?: string;
+  readonly score: number;
+  readonly createdAt: string;
+}
+
+interface AccountItem extends Account {
+  readonly tokenHash: string;
+}
+
+const PROFILE_SK = 'PROFILE';
+const accountKey = (accountId: string) => ({ pk: accountPk(accountId), sk: PROFILE_SK });
+const tokenKey = (tokenHash: string) => ({ pk: `TOKEN#${tokenHash}`, sk: 'TOKEN' });
+
+/** Due-index entry of a demo account, so a sweeper can find expired ones without a scan. */
+export const demoDueKey = (expiresAtMs: number) => ({
+  [TABLE.indexes.due.partitionKey]: `DEMO#${hourBucket(expiresAtMs)}`,
+  [TABLE.indexes.due.sortKey]: new Date(expiresAtMs).toISOString(),
+});
+
+function toAccount(item: Record<string, unknown>): Account {
+  const a = item as unknown as AccountItem;
+  return {
+    accountId: a.accountId,
+    nickname: a.nickname,
+    demo: a.demo,
+    ...(a.expiresAt ? { expiresAt: a.expiresAt } : {}),
+    score: a.score,
+    createdAt: a.createdAt,
+  };
+}
+
+export async function insertAccount(account: Account, tokenHash: string): Promise<void> {
+  const expiresAtMs = account.expiresAt ? Date.parse(account.expiresAt) : undefined;
+  // DynamoDB TTL is the backstop should every expiry message be lost.
+  const ttl = expiresAtMs === undefined ? {} : { [TABLE.ttlAttribute]: toEpochSeconds(expiresAtMs) };
+  const due = expiresAtMs === undefined ? {} : demoDueKey(expiresAtMs);
+  await dynamo.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        {
+          Put: {
+            TableName: tableName,
+            Item: { ...accountKey(account.accountId), type: 'account', ...account, tokenHash, ...ttl, ...due },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Put: {
+            TableName: tableName,
+            Item: {
+              ...tokenKey(tokenHash),
+              type: 'token',
+              accountId: account.accountId,
+              demo: account.demo,
+              ...(account.expiresAt ? { expiresAt: account.expiresAt } : {}),
+              ...ttl,
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      ],
+    }),
+  );
+}
+
+export async function findAccount(accountId: string): Promise<Account | undefined> {
+  const out = await dynamo.send(new GetCommand({ TableName: tableName, Key: accountKey(accountId), ConsistentRead: true }));
+  return out.Item ? toAccount(out.Item) : undefined;
+}
+
+export interface TokenOwner {
+  readonly accountId: string;
+  readonly demo: boolean;
+  readonly expiresAt?: string;
+}
+
+export async function findTokenOwner(tokenHash: string): Promise<TokenOwner | undefined> {
+  const out = await dynamo.send(new GetCommand({ TableName: tableName, Key: tokenKey(tokenHash), ConsistentRead: true }));
+  if (!out.Item) return undefined;
+  const { accountId, demo, expiresAt } = out.Item as TokenOwner;
+  return { accountId, demo, ...(expiresAt ? { expiresAt } : {}) };
+}
+
+/** Every item in the account's partition except its profile: alarms, participations, owned studies. */
+export async function listOwnedItems(accountId: string): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await dynamo.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': accountPk(accountId) },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of out.Items ?? []) if (item.sk !== PROFILE_SK) items.push(item as Item);
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+export async function deleteItems(items: readonly Item[]): Promise<void> {
+  for (const item of items) {
+    await dynamo.send(new DeleteCommand({ TableName: tableName, Key: { pk: item.pk, sk: item.sk } }));
+  }
+}
+
+/** Deletes the profile and the token together: from then on the token gets 401. Safe to repeat. */
+export async function deleteAccountAndToken(accountId: string): Promise<void> {
+  const out = await dynamo.send(new GetCommand({ TableName: tableName, Key: accountKey(accountId), ConsistentRead: true }));
+  if (!out.Item) return;
+  const { tokenHash } = out.Item as AccountItem;
+  await dynamo.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        { Delete: { TableName: tableName, Key: tokenKey(tokenHash) } },
+        { Delete: { TableName: tableName, Key: accountKey(accountId) } },
+      ],
+    }),
+  );
+}

@@ -1,0 +1,73 @@
+// HTTP routes of accounts: demo accounts, admin-made accounts, the caller's own account.
+import { z } from 'zod';
+import { defineRoute } from '../api/route.ts';
+import { type Account, createAccount, createDemoAccount, deleteOwnAccount, getAccount } from './accounts.ts';
+
+const nickname = z.string().trim().min(1).max(50).describe('Shown to other members of a study');
+
+const accountView = z.object({
+  accountId: z.string(),
+  nickname: z.string(),
+  demo: z.boolean(),
+  expiresAt: z.iso.datetime().optional(),
+  score: z.number().int(),
+});
+const newAccountView = z.object({
+  accountId: z.string(),
+  token: z.string().describe('Bearer token of the account; shown only once'),
+  demo: z.boolean(),
+  expiresAt: z.iso.datetime().optional(),
+});
+
+const toView = (a: Account) => ({
+  accountId: a.accountId,
+  nickname: a.nickname,
+  demo: a.demo,
+  ...(a.expiresAt ? { expiresAt: a.expiresAt } : {}),
+  score: a.score,
+});
+
+export const accountRoutes = [
+  defineRoute({
+    key: 'POST /demo-accounts',
+    auth: 'none',
+    summary: 'Create a demo account that deletes itself, and everything it owns, at expiresAt',
+    body: z.strictObject({ nickname: nickname.optional() }),
+    responses: {
+      201: { description: 'Created', schema: newAccountView },
+      429: { description: 'Too many demo accounts from this address; see Retry-After' },
+    },
+    handle: async ({ body, sourceIp, now }) => {
+      const { account, token } = await createDemoAccount({ ...body, sourceIp, now });
+      return { status: 201, body: { accountId: account.accountId, token, demo: true, expiresAt: account.expiresAt } };
+    },
+  }),
+  defineRoute({
+    key: 'POST /accounts',
+    auth: 'admin',
+    summary: 'Create a permanent account',
+    body: z.strictObject({ nickname }),
+    responses: { 201: { description: 'Created', schema: newAccountView } },
+    handle: async ({ body, now }) => {
+      const { account, token } = await createAccount({ nickname: body.nickname, now });
+      return { status: 201, body: { accountId: account.accountId, token, demo: false } };
+    },
+  }),
+  defineRoute({
+    key: 'GET /accounts/me',
+    auth: 'account',
+    summary: "The caller's account",
+    responses: { 200: { description: 'The account', schema: accountView } },
+    handle: async ({ caller }) => ({ status: 200, body: toView(await getAccount(caller.accountId)) }),
+  }),
+  defineRoute({
+    key: 'DELETE /accounts/me',
+    auth: 'account',
+    summary: "Delete the caller's account, its alarms, participations and schedules",
+    responses: { 204: { description: 'Deleted' } },
+    handle: async ({ caller }) => {
+      await deleteOwnAccount(caller.accountId);
+      return { status: 204 };
+    },
+  }),
+];

@@ -1,0 +1,52 @@
+// Bearer-token authentication: the admin token (env locally, Secrets Manager in AWS) or an account token.
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { ENV } from '../../lib/definitions.ts';
+import { resolveAccountToken } from '../accounts/accounts.ts';
+import { secrets } from '../shared/clients.ts';
+import { ConfigError, optionalEnv } from '../shared/config.ts';
+import { ForbiddenError, UnauthorizedError } from '../shared/errors.ts';
+import { MAX_TOKEN_LENGTH, secretsEqual } from '../shared/tokens.ts';
+import type { Caller, RouteAuth } from './route.ts';
+
+let adminToken: Promise<string> | undefined;
+
+/** Read once per container; a failed read is not cached, so the next request tries again. */
+function loadAdminToken(): Promise<string> {
+  if (!adminToken) {
+    const fromEnv = optionalEnv(ENV.adminToken);
+    const secretArn = optionalEnv(ENV.adminTokenSecretArn);
+    if (fromEnv) adminToken = Promise.resolve(fromEnv);
+    else if (secretArn) {
+      adminToken = secrets.send(new GetSecretValueCommand({ SecretId: secretArn })).then((out) => {
+        if (!out.SecretString) throw new ConfigError('The admin token secret has no value');
+        return out.SecretString.trim();
+      });
+      adminToken.catch(() => {
+        adminToken = undefined;
+      });
+    } else return Promise.reject(new ConfigError(`${ENV.adminToken} or ${ENV.adminTokenSecretArn} must be set`));
+  }
+  return adminToken;
+}
+
+export function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  const token = match?.[1];
+  if (!token || token.length > MAX_TOKEN_LENGTH) return undefined;
+  return token;
+}
+
+export async function authenticate(required: RouteAuth, header: string | undefined, now: number): Promise<Caller> {
+  if (required === 'none') return { kind: 'anonymous' };
+  const token = bearerToken(header);
+  if (!token) throw new UnauthorizedError();
+  if (secretsEqual(token, await loadAdminToken())) {
+    if (required === 'admin') return { kind: 'admin' };
+    throw new ForbiddenError('The admin token cannot act as an account');
+  }
+  const account = await resolveAccountToken(token, now);
+  if (!account) throw new UnauthorizedError();
+  if (required === 'admin') throw new ForbiddenError('This route needs the admin token');
+  return { kind: 'account', accountId: account.accountId, demo: account.demo };
+}

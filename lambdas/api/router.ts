@@ -1,0 +1,86 @@
+// Matches a request to one of ROUTES, then authenticates, validates and runs the route's use case.
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ROUTES } from '../../lib/definitions.ts';
+import { MethodNotAllowedError, NotFoundError, type ErrorDetail } from '../shared/errors.ts';
+import { authenticate } from './auth.ts';
+import { check, errorToResponse, parseJsonBody, throwIfInvalid, toResponse } from './http.ts';
+import type { Route } from './route.ts';
+
+interface Compiled {
+  readonly method: string;
+  readonly segments: readonly string[];
+  readonly route: Route;
+}
+
+function compile(routes: readonly Route[]): Compiled[] {
+  return routes.map((route) => {
+    const [method = '', path = ''] = route.key.split(' ');
+    return { method, segments: path.split('/').slice(1), route };
+  });
+}
+
+function matchPath(segments: readonly string[], parts: readonly string[]): Record<string, string> | undefined {
+  if (segments.length !== parts.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i++) {
+    const pattern = segments[i] ?? '';
+    const part = parts[i] ?? '';
+    if (pattern.startsWith('{')) {
+      if (part === '') return undefined;
+      params[pattern.slice(1, -1)] = part;
+    } else if (pattern !== part) return undefined;
+  }
+  return params;
+}
+
+function splitPath(rawPath: string): string[] | undefined {
+  const parts = rawPath.split('/').slice(1);
+  try {
+    return parts.map((p) => decodeURIComponent(p));
+  } catch {
+    return undefined;
+  }
+}
+
+export function createRouter(routes: readonly Route[]) {
+  const missing = ROUTES.filter((key) => !routes.some((r) => r.key === key));
+  if (missing.length > 0) throw new Error(`Routes without a use case: ${missing.join(', ')}`);
+  const compiled = compile(routes);
+
+  return async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+    const requestId = event.requestContext?.requestId ?? 'unknown';
+    try {
+      const method = (event.requestContext?.http?.method ?? 'GET').toUpperCase();
+      const parts = splitPath(event.rawPath ?? '/');
+      if (!parts) throw new NotFoundError('No such route');
+      const candidates = compiled
+        .map((c) => ({ c, params: matchPath(c.segments, parts) }))
+        .filter((m): m is { c: Compiled; params: Record<string, string> } => m.params !== undefined);
+      if (candidates.length === 0) throw new NotFoundError('No such route');
+      const hit = candidates.find((m) => m.c.method === method);
+      if (!hit) throw new MethodNotAllowedError(candidates.map((m) => m.c.method));
+
+      const { route } = hit.c;
+      const now = Date.now();
+      const headers = event.headers ?? {};
+      const caller = await authenticate(route.auth, headers.authorization, now);
+      const details: ErrorDetail[] = [];
+      const params = check('path', route.params, hit.params, details);
+      const query = check('query', route.query, event.queryStringParameters ?? {}, details);
+      const body = route.body ? check('body', route.body, parseJsonBody(event) ?? {}, details) : undefined;
+      throwIfInvalid(details);
+      const result = await route.handle({
+        caller,
+        params,
+        query,
+        body,
+        sourceIp: event.requestContext?.http?.sourceIp ?? '0.0.0.0',
+        requestId,
+        now,
+      } as never);
+      return toResponse(result);
+    } catch (error) {
+      return errorToResponse(error, requestId);
+    }
+  };
+}

@@ -1,0 +1,12 @@
+// Every route of the API, gathered from the capabilities.
+import { studyRoutes } from '../absence/routes.ts';
+import { accountRoutes } from '../accounts/routes.ts';
+import { alarmRoutes } from '../alarms/routes.ts';
+import { buildOpenApi } from './openapi.ts';
+import { opsRoutes } from './ops-routes.ts';
+import type { Route } from './route.ts';
+
+const capabilityRoutes: Route[] = [...accountRoutes, ...alarmRoutes, ...studyRoutes];
+let document: unknown;
+export const routes: Route[] = [...opsRoutes(() => document), ...capabilityRoutes];
+document = buildOpenApi(routes);
