@@ -117,8 +117,8 @@ export const RECURRING_SCHEDULES = {
     expression: 'cron(0 0 * * ? *)',
     timezone: 'Asia/Seoul',
     queue: 'absence',
-    // The consumer reads the fire time from the message, so the window is "now" at delivery.
-    input: { kind: 'absence-run', trigger: 'schedule' },
+    // The Scheduler fills in its context attributes, so a late or retried delivery still names its night.
+    input: { kind: 'absence-run', trigger: 'schedule', at: '<aws.scheduler.scheduled-time>' },
     description: 'Marks absentees of auto-attendance weeks every day at 00:00 Korea time',
   },
   sweeper: {
