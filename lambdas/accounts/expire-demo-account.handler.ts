@@ -1,12 +1,18 @@
 // Consumer of the account-expiry queue: deletes a demo account when its schedule fires.
 import type { SQSEvent } from 'aws-lambda';
 import { logger } from '../shared/logger.ts';
+import { MetricUnit, metrics, withMetrics } from '../shared/metrics.ts';
 import { processMessages } from '../shared/sqs-batch.ts';
 import { expireDemoAccount } from './accounts.ts';
 import { expireDemoAccountMessage } from './messages.ts';
 
-export const handler = (event: SQSEvent) =>
+export const handler = withMetrics((event: SQSEvent) =>
   processMessages(event, expireDemoAccountMessage, async (message, { record }) => {
     const outcome = await expireDemoAccount(message);
     logger.info('Expiry message handled', { messageId: record.messageId, accountId: message.accountId, outcome });
-  });
+    if (outcome === 'expired') {
+      metrics.addMetric('AccountsExpired', MetricUnit.Count, 1);
+      metrics.addMetric('ExpiryLag', MetricUnit.Milliseconds, Date.now() - Date.parse(message.expiresAt));
+    }
+  }),
+);

@@ -1,9 +1,16 @@
 // Consumer of the sweep queue, fed every five minutes by a recurring schedule.
 import type { SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { MetricUnit, metrics, withMetrics } from '../shared/metrics.ts';
 import { processMessages } from '../shared/sqs-batch.ts';
 import { sweep } from './sweep.ts';
 
 const sweepMessage = z.object({ kind: z.literal('sweep') });
 
-export const handler = (event: SQSEvent) => processMessages(event, sweepMessage, async () => void (await sweep(Date.now())));
+export const handler = withMetrics((event: SQSEvent) =>
+  processMessages(event, sweepMessage, async () => {
+    const report = await sweep(Date.now());
+    metrics.addMetric('SweptOverdueAlarms', MetricUnit.Count, report.overdueAlarms);
+    metrics.addMetric('SweptExpiredDemoAccounts', MetricUnit.Count, report.expiredDemoAccounts);
+  }),
+);

@@ -1,0 +1,20 @@
+// CloudWatch metrics in Embedded Metric Format (written with the logs, no API call on the hot path).
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+export { MetricUnit };
+
+export const metrics = new Metrics({
+  namespace: 'SchedulingBackend',
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'scheduling-backend',
+});
+
+/** Runs a handler and flushes the metrics it recorded, also when it throws. */
+export function withMetrics<E, R>(handler: (event: E) => Promise<R>): (event: E) => Promise<R> {
+  return async (event: E) => {
+    try {
+      return await handler(event);
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}
