@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { defineRoute } from '../api/route.ts';
 import { type Account, createAccount, createDemoAccount, deleteOwnAccount, getAccount } from './accounts.ts';
 
-const nickname = z.string().trim().min(1).max(50).describe('Shown to other members of a study');
+const nickname = z
+  .string()
+  .trim()
+  .min(1)
+  .max(50)
+  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
+  .describe('Shown to other members of a study');
 
 const accountView = z.object({
   accountId: z.string(),

@@ -67,7 +67,9 @@ export function createRouter(routes: readonly Route[]) {
       const details: ErrorDetail[] = [];
       const params = check('path', route.params, hit.params, details);
       const query = check('query', route.query, event.queryStringParameters ?? {}, details);
-      const body = route.body ? check('body', route.body, parseJsonBody(event) ?? {}, details) : undefined;
+      // No body at all means an empty object; a JSON `null` is a body, and a wrong one.
+      const json = route.body ? parseJsonBody(event) : undefined;
+      const body = route.body ? check('body', route.body, json === undefined ? {} : json, details) : undefined;
       throwIfInvalid(details);
       const result = await route.handle({
         caller,
