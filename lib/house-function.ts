@@ -1,0 +1,208 @@
+// The one way this project makes a Lambda function: runtime, architecture, tracing, logs and bundling fixed
+// once; every dependency is bound through a helper that sets the environment variable and the IAM grant
+// together, so the two cannot drift apart.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { ENV, type EnvName, type FunctionDefinition, type QueueDefinition, TABLE } from './definitions.ts';
+import { acknowledgeWildcardResource } from './nag.ts';
+
+/** The repository root: FunctionDefinition entries are relative to it. */
+export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+export const LOG_RETENTION = RetentionDays.ONE_MONTH;
+
+/** The only actions X-Ray tracing adds; they have no resource-level permissions, hence Resource "*". */
+export const XRAY_WRITE_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'] as const;
+
+// Explicit action lists rather than grantReadData/grantReadWriteData: no Scan, no DescribeTable, and the
+// indexes named one by one instead of `index/*`.
+const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+const TABLE_WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+];
+
+/** What a function may do on a schedule group's schedules. */
+export const SCHEDULE_ACTIONS = {
+  manage: [
+    'scheduler:CreateSchedule',
+    'scheduler:UpdateSchedule',
+    'scheduler:DeleteSchedule',
+    'scheduler:GetSchedule',
+  ],
+  delete: ['scheduler:DeleteSchedule'],
+} as const;
+
+export type TableAccess = 'R' | 'RW';
+export type QueueAccess = 'send' | 'changeVisibility';
+export type ScheduleGroupAccess = keyof typeof SCHEDULE_ACTIONS;
+
+/** A work queue with the definition that names its environment variable. */
+export interface WorkQueue {
+  readonly definition: QueueDefinition;
+  readonly queue: IQueue;
+}
+
+/** A schedule group with the environment variable that carries its name. */
+export interface NamedScheduleGroup {
+  readonly group: IScheduleGroup;
+  readonly env: EnvName;
+}
+
+/** What every schedule created at run time delivers with: the Scheduler's role and its dead-letter queue. */
+export interface ScheduleDelivery {
+  readonly role: IRole;
+  readonly deadLetterQueue: IQueue;
+}
+
+export interface HouseFunctionProps {
+  readonly definition: FunctionDefinition;
+}
+
+export class HouseFunction extends NodejsFunction {
+  readonly definition: FunctionDefinition;
+  /** The function's own role: no managed policies, logs only to its own log group. */
+  override readonly role: Role;
+
+  constructor(scope: Construct, id: string, { definition }: HouseFunctionProps) {
+    // An explicit log group (not the legacy logRetention custom resource), made before the function so its
+    // retention holds from the first invocation.
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: LOG_RETENTION,
+      // Operational logs, not product data: they go with the stack.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
+
+    super(scope, id, {
+      entry: join(REPO_ROOT, definition.entry),
+      handler: definition.handler,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      timeout: Duration.seconds(definition.timeoutSeconds),
+      memorySize: definition.memoryMb,
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      role,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: definition.id,
+        // Stack traces point into the TypeScript sources instead of the minified bundle.
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        // Stack traces need only the mappings; without the sources the map is a fraction of the size to load.
+        sourcesContent: false,
+        target: 'node22',
+        // ESM: the sources are ESM with `.ts` imports; the banner gives bundled CommonJS code a `require`.
+        format: OutputFormat.ESM,
+        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        // ESM builds of dependencies are smaller and load faster (facts.md).
+        mainFields: ['module', 'main'],
+        // The runtime ships SDK v3.
+        externalModules: ['@aws-sdk/*'],
+        logLevel: LogLevel.WARNING,
+      },
+    });
+    this.definition = definition;
+    this.role = role;
+
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `Active X-Ray tracing needs ${XRAY_WRITE_ACTIONS.join(' and ')}, which support no resource-level permissions.`,
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Pinned to nodejs22.x on purpose: the handlers are built and tested for Node 22 (local tooling runs Node 20); moving to a newer runtime is a tested change, not an automatic one.',
+    });
+  }
+
+  /** TABLE_NAME, and read (R) or read-write (RW) item access to the table and its indexes, by name. */
+  bindTable(table: ITable, access: TableAccess): this {
+    const indexArns = Object.values(TABLE.indexes).map((index) => `${table.tableArn}/index/${index.name}`);
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: access === 'RW' ? [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS] : TABLE_READ_ACTIONS,
+        resources: [table.tableArn, ...indexArns],
+      }),
+    );
+    this.addEnvironment(ENV.tableName, table.tableName);
+    return this;
+  }
+
+  /** The queue's URL under its definition's variable, and the right to send to it or change its messages' visibility. */
+  bindQueue({ definition, queue }: WorkQueue, access: QueueAccess): this {
+    const action = access === 'send' ? 'sqs:SendMessage' : 'sqs:ChangeMessageVisibility';
+    this.addToRolePolicy(new PolicyStatement({ actions: [action], resources: [queue.queueArn] }));
+    this.addEnvironment(definition.urlEnv, queue.queueUrl);
+    return this;
+  }
+
+  /**
+   * The ARN of a queue that schedules this function creates will target. No IAM: the Scheduler's role sends,
+   * not this function.
+   */
+  bindScheduleTarget({ queue }: WorkQueue, arnEnv: EnvName): this {
+    this.addEnvironment(arnEnv, queue.queueArn);
+    return this;
+  }
+
+  /**
+   * The group's name, and scheduler actions on that group's schedules only. `manage` also passes the
+   * Scheduler's role (and nothing else) and tells the function the role and dead-letter queue to deliver with.
+   */
+  bindScheduleGroup(group: NamedScheduleGroup, access: 'manage', delivery: ScheduleDelivery): this;
+  bindScheduleGroup(group: NamedScheduleGroup, access: 'delete'): this;
+  bindScheduleGroup({ group, env }: NamedScheduleGroup, access: ScheduleGroupAccess, delivery?: ScheduleDelivery): this {
+    const schedules = Stack.of(this).formatArn({
+      service: 'scheduler',
+      resource: 'schedule',
+      resourceName: `${group.scheduleGroupName}/*`,
+    });
+    this.addToRolePolicy(new PolicyStatement({ actions: [...SCHEDULE_ACTIONS[access]], resources: [schedules] }));
+    acknowledgeWildcardResource(
+      this.role,
+      schedules,
+      'Schedules are created at run time with per-item names; the grant is limited to the schedules of this one group.',
+    );
+    this.addEnvironment(env, group.scheduleGroupName);
+    if (access === 'manage') {
+      if (!delivery) throw new Error(`${this.node.path}: managing schedules needs the Scheduler's role to pass`);
+      this.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['iam:PassRole'],
+          resources: [delivery.role.roleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+        }),
+      );
+      this.addEnvironment(ENV.schedulerRoleArn, delivery.role.roleArn);
+      this.addEnvironment(ENV.scheduleDlqArn, delivery.deadLetterQueue.queueArn);
+    }
+    return this;
+  }
+
+  /** The secret's ARN (never its value) and the right to read it. */
+  bindSecret(secret: ISecret, arnEnv: EnvName): this {
+    secret.grantRead(this.role);
+    this.addEnvironment(arnEnv, secret.secretArn);
+    return this;
+  }
+}
