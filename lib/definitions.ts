@@ -64,8 +64,9 @@ export const QUEUES = {
   alarmPush: {
     id: 'alarm-push',
     visibilityTimeoutSeconds: 60,
-    // FCM 429/5xx are retried by returning the message with a growing visibility delay; this is the budget.
-    maxReceiveCount: 6,
+    // FCM 429/5xx are retried by returning the message with a growing visibility delay (2 s doubling,
+    // capped at 300 s, full jitter); 10 receives ride out several minutes of FCM outage.
+    maxReceiveCount: 10,
     retentionDays: 14,
     urlEnv: ENV.alarmPushQueueUrl,
   },

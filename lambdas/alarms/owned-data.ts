@@ -1,5 +1,28 @@
 // What deleting an account means for its alarms: their schedules are deleted before the items are.
+import { DependencyUnavailableError } from '../shared/errors.ts';
 import type { Item } from '../shared/table.ts';
+import { isAlarmItem } from './alarm-store.ts';
+import { deleteAlarmSchedule } from './alarm-trigger.ts';
+
+/** Schedules deleted at once; an account may own many alarms, the Scheduler has a request quota. */
+const CONCURRENCY = 8;
 
 /** Called with every item of the account's partition; acts on its alarms. Must be safe to repeat. */
-export async function releaseAlarmsOf(_accountId: string, _owned: readonly Item[]): Promise<void> {}
+export async function releaseAlarmsOf(_accountId: string, owned: readonly Item[]): Promise<void> {
+  // Only PENDING alarms still have a schedule (a fired one deleted itself). A message already on the
+  // queue finds no alarm once the items are gone and is dropped.
+  const ids = owned.filter((item) => isAlarmItem(item) && item.status === 'PENDING').map((item) => String(item.alarmId));
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const alarmId = ids[next++] as string;
+      await deleteAlarmSchedule(alarmId);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));
+  } catch (error) {
+    // Nothing is deleted yet, so the whole deletion can be retried; the schedules would fire into nothing.
+    throw new DependencyUnavailableError(`Could not delete the alarms' schedules: ${(error as Error).name}`);
+  }
+}

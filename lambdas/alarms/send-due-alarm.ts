@@ -1,0 +1,152 @@
+// What happens when an alarm's message arrives on the push queue: at most one FCM request per alarm at a
+// time, never for a stale message, and a retry budget for FCM's bad moments. See README "Alarms".
+import { randomUUID } from 'node:crypto';
+import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
+import { ENV, FUNCTIONS, QUEUES } from '../../lib/definitions.ts';
+import { sqs } from '../shared/clients.ts';
+import { lazy, requireEnv } from '../shared/config.ts';
+import { logger } from '../shared/logger.ts';
+import { RetryLaterError } from '../shared/sqs-batch.ts';
+import { toIso } from '../shared/time.ts';
+import { type Alarm, claimAlarm, type Finish, finishAlarm, getAlarm, releaseClaim } from './alarm-store.ts';
+import { sendHop } from './alarm-trigger.ts';
+import { type FcmResult, sendPush } from './fcm-client.ts';
+import type { SendDueAlarmMessage } from './messages.ts';
+
+/** A message arriving more than this before fireAt is sent back to the queue to wait; less, it waits here. */
+export const EARLY_TOLERANCE_MS = 1_000;
+/** A claim outlives the attempt that took it: no invocation runs past the function's timeout. */
+export const CLAIM_MS = FUNCTIONS.sendDueAlarm.timeoutSeconds * 1000;
+export const RETRY_BASE_SECONDS = 2;
+export const RETRY_CAP_SECONDS = 300;
+export const MAX_RECEIVES = QUEUES.alarmPush.maxReceiveCount;
+
+const pushQueueUrl = lazy(() => requireEnv(ENV.alarmPushQueueUrl));
+
+export interface Delivery {
+  /** How many times SQS has handed out this message, this time included. */
+  readonly receiveCount: number;
+  readonly receiptHandle: string;
+}
+
+export type SendOutcome =
+  | 'absent'
+  | 'not-pending'
+  | 'stale'
+  | 'early'
+  | 'sent'
+  | 'failed'
+  | 'lost-claim'
+  | 'duplicate-dropped';
+
+export interface SendReport {
+  readonly outcome: SendOutcome;
+  /** How late the push went out (ms after fireAt), when it did. */
+  readonly lagMs?: number;
+  readonly failureReason?: string;
+}
+
+/** Exponential backoff with full jitter, in whole seconds (at least 1): attempt 1 waits up to 2 s, then 4, 8... */
+export function backoffSeconds(receiveCount: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** Math.max(0, receiveCount - 1));
+  return Math.max(1, Math.ceil(random() * ceiling));
+}
+
+/** Hands this record back to SQS after `seconds`, and fails it so only this record returns. */
+async function retryLater(delivery: Delivery, seconds: number): Promise<never> {
+  await sqs.send(
+    new ChangeMessageVisibilityCommand({
+      QueueUrl: pushQueueUrl(),
+      ReceiptHandle: delivery.receiptHandle,
+      VisibilityTimeout: seconds,
+    }),
+  );
+  throw new RetryLaterError(`Retry in ${seconds} s`);
+}
+
+/** Timers may fire a millisecond early against the wall clock; the push must not. */
+async function waitUntil(epochMs: number): Promise<void> {
+  for (let left = epochMs - Date.now(); left > 0; left = epochMs - Date.now()) {
+    await new Promise((resolve) => setTimeout(resolve, left));
+  }
+}
+
+function dropReason(alarm: Alarm | undefined, version: number): SendOutcome | undefined {
+  if (!alarm) return 'absent';
+  if (alarm.status !== 'PENDING') return 'not-pending';
+  if (alarm.version !== version) return 'stale';
+  return undefined;
+}
+
+/**
+ * Sends the alarm the message names, if the message is still its current one and fireAt has come.
+ * Returns what happened; throws RetryLaterError (visibility already set) when the record must come back.
+ */
+export async function sendDueAlarm(message: SendDueAlarmMessage, delivery: Delivery): Promise<SendReport> {
+  const { accountId, alarmId, version } = message;
+  const alarm = await getAlarm(accountId, alarmId);
+  const drop = dropReason(alarm, version);
+  if (drop || !alarm) return { outcome: drop ?? 'absent' };
+
+  const fireAt = Date.parse(alarm.fireAt);
+  const early = fireAt - Date.now();
+  if (early > EARLY_TOLERANCE_MS) {
+    // Came early (a hop towards a far fireAt, or the Scheduler's minute precision): wait on the queue.
+    await sendHop(message, fireAt, Date.now());
+    return { outcome: 'early' };
+  }
+  await waitUntil(fireAt);
+
+  const attemptId = randomUUID();
+  const claimedAt = Date.now();
+  if (!(await claimAlarm(accountId, alarmId, version, attemptId, claimedAt, claimedAt + CLAIM_MS))) {
+    const current = await getAlarm(accountId, alarmId);
+    const reason = dropReason(current, version);
+    if (reason) return { outcome: reason };
+    // Another attempt holds it (a duplicate delivery). Come back once its claim has run out, to finish
+    // the job should it have died; unless this copy has used its receives, then the holder's own
+    // message (which returns if the holder dies) is enough.
+    if (delivery.receiveCount >= MAX_RECEIVES) return { outcome: 'duplicate-dropped' };
+    const waitMs = Math.max(0, (current?.claimedUntil ?? claimedAt) - claimedAt);
+    return retryLater(delivery, Math.ceil(waitMs / 1000) + 1);
+  }
+
+  const result: FcmResult = await sendPush({
+    alarmId,
+    deviceToken: alarm.deviceToken,
+    title: alarm.title,
+    body: alarm.body,
+    data: alarm.data,
+  });
+  const sentAt = Date.now();
+
+  let finish: Finish;
+  switch (result.kind) {
+    case 'accepted':
+      finish = { status: 'SENT', sentAt: toIso(sentAt) };
+      break;
+    case 'dead-token':
+    case 'rejected':
+      finish = { status: 'FAILED', failureReason: result.reason };
+      break;
+    case 'retry-later': {
+      if (delivery.receiveCount >= MAX_RECEIVES) {
+        // Budget spent: the alarm says so, and the record still fails so the message lands in the DLQ.
+        await finishAlarm(accountId, alarmId, attemptId, { status: 'FAILED', failureReason: result.reason });
+        logger.error('Alarm failed: FCM unavailable for its whole retry budget', { alarmId, reason: result.reason });
+        throw new RetryLaterError('Retry budget spent');
+      }
+      await releaseClaim(accountId, alarmId, attemptId);
+      const seconds = result.retryAfterSeconds ?? backoffSeconds(delivery.receiveCount);
+      logger.warn('FCM asked to come back later', { alarmId, reason: result.reason, retryInSeconds: seconds });
+      return retryLater(delivery, seconds);
+    }
+  }
+  if (!(await finishAlarm(accountId, alarmId, attemptId, finish))) {
+    logger.warn('The claim ran out before the outcome was recorded', { alarmId, outcome: finish.status });
+    return { outcome: 'lost-claim' };
+  }
+  if (finish.status === 'SENT') return { outcome: 'sent', lagMs: sentAt - fireAt };
+  logger.warn('Alarm failed for good', { alarmId, reason: finish.failureReason });
+  return { outcome: 'failed', failureReason: finish.failureReason };
+}
