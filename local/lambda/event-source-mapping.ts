@@ -1,0 +1,223 @@
+// Lambda's SQS event source mapping, in process: long-polls a queue, hands the handler a real SQSEvent and
+// settles the batch as Lambda does with ReportBatchItemFailures.
+//  - the handler answers: every record not listed in batchItemFailures is deleted; listed ones stay
+//    in flight with whatever visibility they have (the handler may have changed it);
+//  - the handler throws, times out or answers with an unknown itemIdentifier: nothing is deleted, and
+//    the visibility timeout and the queue's redrive policy do the rest.
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  type MessageAttributeValue,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
+import { sleep } from '../net.ts';
+import { type AnyHandler, invokeWithTimeout, type LocalFunction } from './context.ts';
+
+export interface EventSourceMappingOptions {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly function: LocalFunction;
+  readonly handler: AnyHandler;
+  /** MaxNumberOfMessages of each receive, 1 to 10. */
+  readonly batchSize: number;
+  /** Concurrent pollers, each with at most one batch in its handler at a time. */
+  readonly pollers?: number;
+  /** Long-poll wait of each receive, 0 to 20 s. */
+  readonly waitTimeSeconds?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface BatchOutcome {
+  readonly functionName: string;
+  readonly messageIds: readonly string[];
+  readonly deleted: readonly string[];
+  /** Why the whole batch was left to be redelivered, when it was. */
+  readonly error?: string;
+}
+
+export interface EventSourceMapping {
+  readonly functionName: string;
+  readonly queueArn: string;
+  readonly batchSize: number;
+  /** The batches handed to the handler so far (the latest 1,000), newest last. */
+  readonly batches: readonly BatchOutcome[];
+  /** Stops receiving, then waits (briefly) for batches already in their handler. */
+  stop(): Promise<void>;
+}
+
+/** How long a stop waits for batches in flight before leaving them to the visibility timeout. */
+const STOP_GRACE_MS = 2000;
+const RECEIVE_ERROR_BACKOFF_MS = 1000;
+/** `batches` is for tests and debugging; a long `npm start` keeps only the latest. */
+const MAX_REMEMBERED_BATCHES = 1000;
+
+export function startEventSourceMapping(options: EventSourceMappingOptions): EventSourceMapping {
+  const stopping = new AbortController();
+  let quiet = false;
+  // A batch still running after the stop would only report on services already shut down.
+  const log = (line: string) => {
+    if (!quiet) options.log?.(line);
+  };
+  const batches: BatchOutcome[] = [];
+  const remember = (outcome: BatchOutcome) => {
+    batches.push(outcome);
+    if (batches.length > MAX_REMEMBERED_BATCHES) batches.shift();
+  };
+  const inFlight = new Set<Promise<void>>();
+  const name = options.function.name;
+
+  async function poll(): Promise<void> {
+    let reportedReceiveError = false;
+    while (!stopping.signal.aborted) {
+      let messages: Message[];
+      try {
+        const out = await options.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: options.queueUrl,
+            MaxNumberOfMessages: options.batchSize,
+            WaitTimeSeconds: options.waitTimeSeconds ?? 20,
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+          { abortSignal: stopping.signal },
+        );
+        messages = out.Messages ?? [];
+        reportedReceiveError = false;
+      } catch (error) {
+        if (stopping.signal.aborted) return;
+        if (!reportedReceiveError) log(`[${name}] cannot receive from ${options.queueArn}: ${describe(error)}`);
+        reportedReceiveError = true;
+        await sleep(RECEIVE_ERROR_BACKOFF_MS, stopping.signal);
+        continue;
+      }
+      if (messages.length === 0) continue;
+      const settled = invokeAndSettle(messages);
+      inFlight.add(settled);
+      await settled;
+      inFlight.delete(settled);
+    }
+  }
+
+  async function invokeAndSettle(messages: Message[]): Promise<void> {
+    const event: SQSEvent = { Records: messages.map((m) => toRecord(m, options.queueArn, options.function.region)) };
+    const messageIds = event.Records.map((r) => r.messageId);
+    let failed: Set<string>;
+    try {
+      const answer = await invokeWithTimeout(options.function, options.handler, event);
+      failed = failedMessageIds(answer, new Set(messageIds));
+    } catch (error) {
+      const reason = describe(error);
+      log(`[${name}] batch of ${messageIds.length} failed, all will be redelivered: ${reason}`);
+      remember({ functionName: name, messageIds, deleted: [], error: reason });
+      return;
+    }
+    const done = event.Records.filter((r) => !failed.has(r.messageId));
+    const deleted = await deleteMessages(done);
+    remember({ functionName: name, messageIds, deleted });
+  }
+
+  async function deleteMessages(records: SQSRecord[]): Promise<string[]> {
+    if (records.length === 0) return [];
+    try {
+      const out = await options.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+        }),
+      );
+      for (const failure of out.Failed ?? []) {
+        const record = records[Number(failure.Id)];
+        log(`[${name}] could not delete ${record?.messageId}: ${failure.Code} ${failure.Message ?? ''}`);
+      }
+      const failedIds = new Set((out.Failed ?? []).map((f) => f.Id));
+      return records.filter((_, i) => !failedIds.has(String(i))).map((r) => r.messageId);
+    } catch (error) {
+      log(`[${name}] could not delete ${records.length} handled messages: ${describe(error)}`);
+      return [];
+    }
+  }
+
+  const pollers = Array.from({ length: options.pollers ?? 2 }, () => poll());
+  let stopped: Promise<void> | undefined;
+  return {
+    functionName: name,
+    queueArn: options.queueArn,
+    batchSize: options.batchSize,
+    batches,
+    stop() {
+      stopped ??= (async () => {
+        stopping.abort();
+        await Promise.race([Promise.allSettled(pollers), sleep(STOP_GRACE_MS)]);
+        if (inFlight.size > 0) log(`[${name}] stopped with ${inFlight.size} batch(es) unfinished; they will be redelivered`);
+        quiet = true;
+      })();
+      return stopped;
+    },
+  };
+}
+
+/**
+ * The message ids to leave on the queue, from a handler's answer (Lambda's rules): no answer, or no
+ * `batchItemFailures`, or an empty list, is full success; an entry that is not the id of a record of
+ * the batch fails the whole batch.
+ */
+export function failedMessageIds(answer: unknown, batch: ReadonlySet<string>): Set<string> {
+  if (answer === null || typeof answer !== 'object') return new Set();
+  const failures = (answer as { batchItemFailures?: unknown }).batchItemFailures;
+  if (failures === undefined || failures === null) return new Set();
+  if (!Array.isArray(failures)) throw new Error('batchItemFailures is not a list');
+  const failed = new Set<string>();
+  for (const failure of failures) {
+    const id: unknown = failure !== null && typeof failure === 'object' ? (failure as { itemIdentifier?: unknown }).itemIdentifier : undefined;
+    if (typeof id !== 'string' || !batch.has(id)) {
+      throw new Error(`batchItemFailures names ${JSON.stringify(id)}, which is not a message of this batch`);
+    }
+    failed.add(id);
+  }
+  return failed;
+}
+
+export function toRecord(message: Message, queueArn: string, region: string): SQSRecord {
+  const attributes = (message.Attributes ?? {}) as Record<string, string>;
+  const record: SQSRecord = {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? '000000000000',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      ...attributes,
+    } as SQSRecordAttributes,
+    messageAttributes: toLambdaMessageAttributes(message.MessageAttributes ?? {}),
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: region,
+  };
+  if (message.MD5OfMessageAttributes) record.md5OfMessageAttributes = message.MD5OfMessageAttributes;
+  return record;
+}
+
+/** SQS API attributes (`StringValue`, bytes) in Lambda's event shape (`stringValue`, base64). */
+function toLambdaMessageAttributes(attributes: Record<string, MessageAttributeValue>): SQSMessageAttributes {
+  const out: SQSMessageAttributes = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    out[key] = {
+      ...(value.StringValue === undefined ? {} : { stringValue: value.StringValue }),
+      ...(value.BinaryValue === undefined ? {} : { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }),
+      stringListValues: value.StringListValues ?? [],
+      binaryListValues: (value.BinaryListValues ?? []).map((b) => Buffer.from(b).toString('base64')),
+      dataType: value.DataType ?? 'String',
+    };
+  }
+  return out;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
