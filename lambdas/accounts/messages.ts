@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Sent by the account's one-off schedule at `expiresAt` (and by the sweeper if that got lost). */
 export const expireDemoAccountMessage = z.object({

@@ -1,5 +1,5 @@
 // HTTP routes of accounts: demo accounts, admin-made accounts, the caller's own account.
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineRoute } from '../api/route.ts';
 import { type Account, createAccount, createDemoAccount, deleteOwnAccount, getAccount } from './accounts.ts';
 

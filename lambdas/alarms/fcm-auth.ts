@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { importPKCS8, SignJWT } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV } from '../../lib/definitions.ts';
 import { secrets } from '../shared/clients.ts';
 import { optionalEnv } from '../shared/config.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Sent by the alarm's one-off schedule at fireAt, by the API straight to the queue when the Scheduler

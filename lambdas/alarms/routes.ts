@@ -1,5 +1,5 @@
 // HTTP routes of alarms: a push notification at a chosen time, reschedulable and cancellable.
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineRoute } from '../api/route.ts';
 import {
   type Alarm,

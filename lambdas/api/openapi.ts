@@ -1,5 +1,5 @@
 // The OpenAPI 3.1 document, generated from the same route definitions and schemas that validate requests.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Route } from './route.ts';
 
 const errorSchema = z.object({

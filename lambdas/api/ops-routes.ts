@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineRoute, type Route } from './route.ts';
 
 /** Routes about the API itself; the OpenAPI route documents every route, itself included. */
