@@ -1,4 +1,25 @@
-// Placeholder until the capability lands.
-export const handler = async (): Promise<void> => {
-  throw new Error('not implemented yet');
-};
+// Consumer of the absence queue: starts runs (nightly schedule or admin API) and handles their chunks.
+import type { SQSEvent } from 'aws-lambda';
+import { QUEUES } from '../../lib/definitions.ts';
+import { MetricUnit, metrics, withMetrics } from '../shared/metrics.ts';
+import { processMessages } from '../shared/sqs-batch.ts';
+import { failAbsenceRun, markAbsenteesOfChunk, startAbsenceRun } from './absence-run.ts';
+import { absenceMessage } from './messages.ts';
+
+export const handler = withMetrics((event: SQSEvent) =>
+  processMessages(event, absenceMessage, async (message, { record, receiveCount }) => {
+    const now = Date.now();
+    try {
+      if (message.kind === 'absence-run') {
+        await startAbsenceRun(message, Number(record.attributes.SentTimestamp ?? now), now);
+      } else {
+        const marked = await markAbsenteesOfChunk(message, now);
+        metrics.addMetric('AbsencesMarked', MetricUnit.Count, marked);
+      }
+    } catch (error) {
+      // The last attempt before the DLQ: say so on the run, so nobody waits for it to finish.
+      if (receiveCount >= QUEUES.absence.maxReceiveCount && message.runId) await failAbsenceRun(message.runId, now);
+      throw error;
+    }
+  }),
+);

@@ -14,7 +14,7 @@ export function withMetrics<E, R>(handler: (event: E) => Promise<R>): (event: E)
     try {
       return await handler(event);
     } finally {
-      metrics.publishStoredMetrics();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 }

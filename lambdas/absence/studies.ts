@@ -1,0 +1,90 @@
+// Use cases of studies: creating them, their participants and weeks, and attendance.
+import { ConflictError, ForbiddenError, NotFoundError } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
+import { toIso } from '../shared/time.ts';
+import {
+  allParticipants,
+  findStudy,
+  findWeek,
+  insertParticipant,
+  insertStudy,
+  insertWeek,
+  isParticipant,
+  markAttendance,
+  type Study,
+  type Week,
+  weekAttendance,
+} from './study-store.ts';
+
+export type { Study, Week } from './study-store.ts';
+
+export async function createStudy(input: {
+  ownerId: string;
+  name: string;
+  autoAttendance: boolean;
+  absencePenalty: number;
+  now: number;
+}): Promise<Study> {
+  const study: Study = {
+    studyId: newId(input.now),
+    name: input.name,
+    ownerId: input.ownerId,
+    autoAttendance: input.autoAttendance,
+    absencePenalty: input.absencePenalty,
+    createdAt: toIso(input.now),
+  };
+  await insertStudy(study);
+  return study;
+}
+
+async function studyOwnedBy(studyId: string, accountId: string): Promise<Study> {
+  const study = await findStudy(studyId);
+  if (!study) throw new NotFoundError('No such study');
+  if (study.ownerId !== accountId) throw new ForbiddenError('Only the owner of the study may do this');
+  return study;
+}
+
+export async function addParticipant(input: { studyId: string; callerId: string; accountId: string; now: number }) {
+  await studyOwnedBy(input.studyId, input.callerId);
+  const joinedAt = toIso(input.now);
+  const result = await insertParticipant(input.studyId, input.accountId, joinedAt);
+  if (result === 'no-such-account') throw new NotFoundError('No such account');
+  if (result === 'already-participant') throw new ConflictError('The account already takes part in this study', 'ALREADY_PARTICIPANT');
+  return { studyId: input.studyId, accountId: input.accountId, joinedAt };
+}
+
+export async function addWeek(input: { callerId: string; week: Week }): Promise<Week> {
+  const study = await studyOwnedBy(input.week.studyId, input.callerId);
+  if (!(await insertWeek(input.week, study))) throw new ConflictError(`Week ${input.week.week} exists already`, 'WEEK_EXISTS');
+  return input.week;
+}
+
+async function existingWeek(studyId: string, week: number): Promise<Week> {
+  const found = await findWeek(studyId, week);
+  if (!found) throw new NotFoundError('No such week');
+  return found;
+}
+
+export async function attend(input: { studyId: string; week: number; accountId: string; now: number }) {
+  const study = await findStudy(input.studyId);
+  if (!study) throw new NotFoundError('No such study');
+  if (!(await isParticipant(input.studyId, input.accountId))) {
+    throw new ForbiddenError('Only a participant of the study may mark attendance');
+  }
+  await existingWeek(input.studyId, input.week);
+  if (!(await markAttendance(input.studyId, input.week, input.accountId, toIso(input.now)))) {
+    throw new ConflictError('This week is already marked as an absence', 'ALREADY_ABSENT');
+  }
+  return { studyId: input.studyId, week: input.week, accountId: input.accountId, status: 'ATTENDANCE' as const };
+}
+
+export async function attendanceOf(input: { studyId: string; week: number; callerId: string }) {
+  const study = await findStudy(input.studyId);
+  if (!study) throw new NotFoundError('No such study');
+  if (study.ownerId !== input.callerId && !(await isParticipant(input.studyId, input.callerId))) {
+    throw new ForbiddenError('Only the owner or a participant may see attendance');
+  }
+  await existingWeek(input.studyId, input.week);
+  const [participants, rows] = await Promise.all([allParticipants(input.studyId), weekAttendance(input.studyId, input.week)]);
+  return participants.map((accountId) => ({ accountId, status: rows.get(accountId)?.status ?? ('PENDING' as const) }));
+}

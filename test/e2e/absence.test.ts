@@ -1,0 +1,121 @@
+// The absence batch end to end: studies through the HTTP API, runs through the absence queue.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalCloud, startLocalCloud } from '../../local/cloud.ts';
+import { apiClient, waitFor } from '../support/http.ts';
+
+let cloud: LocalCloud;
+let api: ReturnType<typeof apiClient>;
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** 00:00 KST on 2026-11-23, the instant of every run in this file. */
+const AT = Date.parse('2026-11-23T00:00:00+09:00');
+const iso = (ms: number) => new Date(ms).toISOString();
+
+interface Member {
+  readonly accountId: string;
+  readonly token: string;
+}
+
+async function account(nickname: string): Promise<Member> {
+  const res = await api('POST', '/accounts', { token: cloud.adminToken, body: { nickname } });
+  expect(res.status).toBe(201);
+  return { accountId: res.body.accountId, token: res.body.token };
+}
+
+async function study(owner: Member, autoAttendance: boolean, members: Member[], weeks: Record<number, number>) {
+  const created = await api('POST', '/studies', { token: owner.token, body: { name: 'algorithms', autoAttendance, absencePenalty: 7 } });
+  expect(created.status).toBe(201);
+  const { studyId } = created.body;
+  for (const m of members) {
+    expect((await api('POST', `/studies/${studyId}/participants`, { token: owner.token, body: { accountId: m.accountId } })).status).toBe(201);
+  }
+  for (const [week, endsAt] of Object.entries(weeks)) {
+    const res = await api('POST', `/studies/${studyId}/weeks`, {
+      token: owner.token,
+      body: { week: Number(week), startsAt: iso(endsAt - 7 * DAY), endsAt: iso(endsAt) },
+    });
+    expect(res.status).toBe(201);
+  }
+  return studyId as string;
+}
+
+const score = async (m: Member) => (await api('GET', '/accounts/me', { token: m.token })).body.score as number;
+const attendance = async (owner: Member, studyId: string, week: number) =>
+  Object.fromEntries(
+    ((await api('GET', `/studies/${studyId}/weeks/${week}/attendance`, { token: owner.token })).body.items as { accountId: string; status: string }[]).map(
+      (i) => [i.accountId, i.status],
+    ),
+  );
+
+async function runToCompletion(runId: string) {
+  return waitFor(async () => {
+    const res = await api('GET', `/admin/absence-runs/${runId}`, { token: cloud.adminToken });
+    return res.body.status === 'DONE' ? res.body : undefined;
+  }, 20_000, 100);
+}
+
+beforeAll(async () => {
+  cloud = await startLocalCloud({ port: 0 });
+  api = apiClient(cloud.apiUrl);
+});
+
+afterAll(async () => {
+  await cloud?.stop();
+});
+
+describe('the absence batch', () => {
+  it('marks and penalises each absentee exactly once, however many runs overlap', async () => {
+    const owner = await account('owner');
+    const [a, b, c, d] = await Promise.all(['a', 'b', 'c', 'd'].map((n) => account(n)));
+    if (!a || !b || !c || !d) throw new Error('accounts missing');
+    // Week 1 ends 23:59:59 KST the day before: inside. Week 2 ends exactly 2 days before: inside.
+    // Week 3 ends a second earlier than that: outside. Week 4 ends after the run: outside.
+    const auto = await study(owner, true, [a, b, c], {
+      1: AT - 1000,
+      2: AT - 2 * DAY,
+      3: AT - 2 * DAY - 1000,
+      4: AT + HOUR,
+    });
+    const manual = await study(owner, false, [d], { 1: AT - HOUR });
+    // a attends week 1; b attends week 2.
+    expect((await api('POST', `/studies/${auto}/weeks/1/attendance`, { token: a.token })).status).toBe(201);
+    expect((await api('POST', `/studies/${auto}/weeks/2/attendance`, { token: b.token })).status).toBe(201);
+
+    const runs = await Promise.all(
+      [1, 2, 3].map(() => api('POST', '/admin/absence-runs', { token: cloud.adminToken, body: { at: iso(AT) } })),
+    );
+    expect(runs.map((r) => r.status)).toEqual([202, 202, 202]);
+    const done = await Promise.all(runs.map((r) => runToCompletion(r.body.runId)));
+    // A rerun half an hour later overlaps the window (week 1 again, week 2 now outside).
+    const rerun = await api('POST', '/admin/absence-runs', { token: cloud.adminToken, body: { at: iso(AT + HOUR / 2) } });
+    const rerunDone = await runToCompletion(rerun.body.runId);
+
+    // Absentees: week 1 b and c, week 2 a and c: four in all, counted once across all runs.
+    expect(done.reduce((sum, r) => sum + r.absences, 0) + rerunDone.absences).toBe(4);
+    expect(done.every((r) => r.weeks === 2)).toBe(true);
+    expect(await attendance(owner, auto, 1)).toEqual({ [a.accountId]: 'ATTENDANCE', [b.accountId]: 'ABSENCE', [c.accountId]: 'ABSENCE' });
+    expect(await attendance(owner, auto, 2)).toEqual({ [a.accountId]: 'ABSENCE', [b.accountId]: 'ATTENDANCE', [c.accountId]: 'ABSENCE' });
+    expect(Object.values(await attendance(owner, auto, 3))).toEqual(['PENDING', 'PENDING', 'PENDING']);
+    expect(Object.values(await attendance(owner, auto, 4))).toEqual(['PENDING', 'PENDING', 'PENDING']);
+    expect(await attendance(owner, manual, 1)).toEqual({ [d.accountId]: 'PENDING' });
+    expect(await Promise.all([a, b, c, d].map(score))).toEqual([93, 93, 86, 100]);
+  });
+
+  it('refuses attendance from a non-participant and owner actions from others', async () => {
+    const owner = await account('owner2');
+    const outsider = await account('outsider');
+    const studyId = await study(owner, true, [], { 1: AT });
+    expect((await api('POST', `/studies/${studyId}/weeks/1/attendance`, { token: outsider.token })).status).toBe(403);
+    expect((await api('POST', `/studies/${studyId}/participants`, { token: outsider.token, body: { accountId: outsider.accountId } })).status).toBe(403);
+    const dup = await api('POST', `/studies/${studyId}/weeks`, { token: owner.token, body: { week: 1, startsAt: iso(AT - DAY), endsAt: iso(AT) } });
+    expect(dup.status).toBe(409);
+    const backwards = await api('POST', `/studies/${studyId}/weeks`, { token: owner.token, body: { week: 2, startsAt: iso(AT), endsAt: iso(AT - DAY) } });
+    expect(backwards.status).toBe(400);
+    expect(backwards.body.error.details.map((d: { field: string }) => d.field)).toContain('endsAt');
+  });
+
+  it('answers 404 for a run that does not exist', async () => {
+    expect((await api('GET', '/admin/absence-runs/nope', { token: cloud.adminToken })).status).toBe(404);
+  });
+});
