@@ -9,10 +9,10 @@ export const metrics = new Metrics({
 });
 
 /** Runs a handler and flushes the metrics it recorded, also when it throws. */
-export function withMetrics<E, R>(handler: (event: E) => Promise<R>): (event: E) => Promise<R> {
-  return async (event: E) => {
+export function withMetrics<E, C, R>(handler: (event: E, context?: C) => Promise<R>): (event: E, context?: C) => Promise<R> {
+  return async (event: E, context?: C) => {
     try {
-      return await handler(event);
+      return await handler(event, context);
     } finally {
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }

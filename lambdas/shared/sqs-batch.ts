@@ -21,6 +21,7 @@ export async function processMessages<M>(
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+    logger.appendKeys({ messageId: record.messageId });
     try {
       let json: unknown;
       try {
@@ -41,6 +42,8 @@ export async function processMessages<M>(
         logger.error('Message failed', { messageId: record.messageId, receiveCount, error });
       }
       batchItemFailures.push({ itemIdentifier: record.messageId });
+    } finally {
+      logger.removeKeys(['messageId']);
     }
   }
   return { batchItemFailures };
