@@ -63,13 +63,20 @@ export interface FcmStandIn {
   readonly tokenRequests: number;
   /** The next answers for sends to this device token, in order; then normal service again. */
   respondWith(deviceToken: string, responses: readonly FcmScriptedResponse[]): void;
-  /** While on, every send answers 503 UNAVAILABLE. */
-  down(on?: boolean): void;
+  /**
+   * While on, every send answers 503 UNAVAILABLE; with `retryAfterSeconds` the answers carry
+   * `Retry-After`, so senders come back on a known beat.
+   */
+  down(on?: boolean, options?: FcmDownOptions): void;
   /** Makes every access token issued so far invalid (as if they had expired). */
   revokeAccessTokens(): void;
   /** Forgets pushes, requests, scripts and `down`. */
   reset(): void;
   stop(): Promise<void>;
+}
+
+export interface FcmDownOptions {
+  readonly retryAfterSeconds?: number;
 }
 
 export interface FcmStandInOptions {
@@ -145,6 +152,7 @@ export async function startFcmStandIn(options: FcmStandInOptions = {}): Promise<
   const scripts = new Map<string, FcmScriptedResponse[]>();
   let tokenRequests = 0;
   let isDown = false;
+  let downAnswer = FCM_ANSWERS.unavailable();
 
   const server = createServer((req, res) => {
     route(req, res).catch((error: unknown) => {
@@ -230,7 +238,7 @@ export async function startFcmStandIn(options: FcmStandInOptions = {}): Promise<
     }
     const { message } = parsed;
     const scripted = scripts.get(message.token)?.shift();
-    const failure = scripted && scripted.status !== 200 ? scripted : isDown ? FCM_ANSWERS.unavailable() : undefined;
+    const failure = scripted && scripted.status !== 200 ? scripted : isDown ? downAnswer : undefined;
     if (failure) {
       log(`${time} push to ${shorten(message.token)} answered ${failure.status} ${errorCodeOf(failure)}`);
       return respond(failure);
@@ -256,8 +264,9 @@ export async function startFcmStandIn(options: FcmStandInOptions = {}): Promise<
     respondWith(deviceToken, responses) {
       scripts.set(deviceToken, [...(scripts.get(deviceToken) ?? []), ...responses]);
     },
-    down(on = true) {
+    down(on = true, downOptions = {}) {
       isDown = on;
+      downAnswer = FCM_ANSWERS.unavailable(on ? downOptions.retryAfterSeconds : undefined);
     },
     revokeAccessTokens() {
       accessTokens.clear();
@@ -267,6 +276,7 @@ export async function startFcmStandIn(options: FcmStandInOptions = {}): Promise<
       sendRequests.length = 0;
       scripts.clear();
       isDown = false;
+      downAnswer = FCM_ANSWERS.unavailable();
     },
     stop() {
       stopped ??= (async () => {

@@ -4,7 +4,9 @@
 //    in flight with whatever visibility they have (the handler may have changed it);
 //  - the handler throws, times out or answers with an unknown itemIdentifier: nothing is deleted, and
 //    the visibility timeout and the queue's redrive policy do the rest.
+// Failure tests can make the function die halfway through a batch (`faults.crashMidBatch`).
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   type Message,
   type MessageAttributeValue,
@@ -38,12 +40,35 @@ export interface BatchOutcome {
   readonly error?: string;
 }
 
+export interface CrashMidBatchOptions {
+  /** Only batches of at least this many records crash (default 1); smaller ones run normally and do not count. */
+  readonly minRecords?: number;
+  /**
+   * After the crash, make the batch's records visible again in this many seconds instead of waiting out
+   * the queue's visibility timeout (what Lambda does), so a test need not wait a minute for the redelivery.
+   */
+  readonly redeliverAfterSeconds?: number;
+}
+
+/** Fault injection for failure tests; driven from code only. */
+export interface EventSourceMappingFaults {
+  /**
+   * The next `times` batches: the handler runs on the first half of the records only (rounded up, so at
+   * least one), then the invocation dies as if the process had crashed: whatever the handler answered is
+   * lost, nothing is deleted, and the whole batch returns to the queue, the handled half included.
+   */
+  crashMidBatch(times: number, options?: CrashMidBatchOptions): void;
+  /** Batches crashed so far. */
+  readonly crashes: number;
+}
+
 export interface EventSourceMapping {
   readonly functionName: string;
   readonly queueArn: string;
   readonly batchSize: number;
   /** The batches handed to the handler so far (the latest 1,000), newest last. */
   readonly batches: readonly BatchOutcome[];
+  readonly faults: EventSourceMappingFaults;
   /** Stops receiving, then waits (briefly) for batches already in their handler. */
   stop(): Promise<void>;
 }
@@ -68,6 +93,15 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
   };
   const inFlight = new Set<Promise<void>>();
   const name = options.function.name;
+  let crashPlan: { left: number; minRecords: number; redeliverAfterSeconds?: number } | undefined;
+  let crashes = 0;
+  /** Whether this batch is one the armed crash fault takes. */
+  const takeCrash = (size: number): { redeliverAfterSeconds?: number } | undefined => {
+    if (!crashPlan || crashPlan.left <= 0 || size < crashPlan.minRecords) return undefined;
+    crashPlan.left--;
+    crashes++;
+    return crashPlan.redeliverAfterSeconds === undefined ? {} : { redeliverAfterSeconds: crashPlan.redeliverAfterSeconds };
+  };
 
   async function poll(): Promise<void> {
     let reportedReceiveError = false;
@@ -104,6 +138,8 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
   async function invokeAndSettle(messages: Message[]): Promise<void> {
     const event: SQSEvent = { Records: messages.map((m) => toRecord(m, options.queueArn, options.function.region)) };
     const messageIds = event.Records.map((r) => r.messageId);
+    const crash = takeCrash(messageIds.length);
+    if (crash) return crashMidway(event, crash.redeliverAfterSeconds);
     let failed: Set<string>;
     try {
       const answer = await invokeWithTimeout(options.function, options.handler, event);
@@ -117,6 +153,34 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
     const done = event.Records.filter((r) => !failed.has(r.messageId));
     const deleted = await deleteMessages(done);
     remember({ functionName: name, messageIds, deleted });
+  }
+
+  async function crashMidway(event: SQSEvent, redeliverAfterSeconds: number | undefined): Promise<void> {
+    const messageIds = event.Records.map((r) => r.messageId);
+    const handled = Math.ceil(event.Records.length / 2);
+    try {
+      await invokeWithTimeout(options.function, options.handler, { Records: event.Records.slice(0, handled) });
+    } catch {
+      // The process dies right after anyway: its own failure changes nothing.
+    }
+    const reason = `injected crash after ${handled} of ${messageIds.length} records`;
+    log(`[${name}] batch of ${messageIds.length} failed, all will be redelivered: ${reason}`);
+    remember({ functionName: name, messageIds, deleted: [], error: reason });
+    if (redeliverAfterSeconds === undefined) return;
+    try {
+      await options.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: event.Records.map((r, i) => ({
+            Id: String(i),
+            ReceiptHandle: r.receiptHandle,
+            VisibilityTimeout: redeliverAfterSeconds,
+          })),
+        }),
+      );
+    } catch (error) {
+      log(`[${name}] could not shorten the redelivery of a crashed batch: ${describe(error)}`);
+    }
   }
 
   async function deleteMessages(records: SQSRecord[]): Promise<string[]> {
@@ -147,6 +211,19 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
     queueArn: options.queueArn,
     batchSize: options.batchSize,
     batches,
+    faults: {
+      crashMidBatch(times, crashOptions = {}) {
+        if (!Number.isInteger(times) || times < 0) throw new RangeError('times must be a whole number >= 0');
+        crashPlan = {
+          left: times,
+          minRecords: crashOptions.minRecords ?? 1,
+          ...(crashOptions.redeliverAfterSeconds === undefined ? {} : { redeliverAfterSeconds: crashOptions.redeliverAfterSeconds }),
+        };
+      },
+      get crashes() {
+        return crashes;
+      },
+    },
     stop() {
       stopped ??= (async () => {
         stopping.abort();
