@@ -10,10 +10,12 @@ import { newId } from '../shared/ids.ts';
 import { logger } from '../shared/logger.ts';
 import { toIso } from '../shared/time.ts';
 import { windowEndingAt } from './absence-window.ts';
+import { inParallel } from './in-parallel.ts';
 import type { AbsenceChunkMessage, AbsenceRunMessage } from './messages.ts';
 import {
   type AbsenceRun,
   attendanceRows,
+  closeChunk,
   deleteRun,
   failRun,
   findRun,
@@ -21,9 +23,10 @@ import {
   finishRunIfComplete,
   insertRun,
   markAbsent,
+  openChunk,
+  participantsBetween,
   participantsPage,
   planRun,
-  recordChunk,
   weeksEndingIn,
 } from './study-store.ts';
 
@@ -33,6 +36,8 @@ const queueUrl = lazy(() => requireEnv(ENV.absenceQueueUrl));
 export const CHUNK_SIZE = 500;
 /** Transactions in flight at once within a chunk. */
 const PARALLEL_MARKS = 10;
+/** SendMessageBatch calls in flight at once while fanning out (10 messages each). */
+const PARALLEL_SENDS = 10;
 
 function newRun(runId: string, at: number, trigger: string, now: number): AbsenceRun {
   return {
@@ -77,59 +82,73 @@ export function runInstant(message: AbsenceRunMessage, sentAt: number): number {
 }
 
 async function sendChunks(messages: AbsenceChunkMessage[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += 10) {
-    const entries = messages.slice(i, i + 10).map((m, n) => ({ Id: String(n), MessageBody: JSON.stringify(m) }));
+  const batches: AbsenceChunkMessage[][] = [];
+  for (let i = 0; i < messages.length; i += 10) batches.push(messages.slice(i, i + 10));
+  await inParallel(batches, PARALLEL_SENDS, async (batch) => {
+    const entries = batch.map((m, n) => ({ Id: String(n), MessageBody: JSON.stringify(m) }));
     const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl(), Entries: entries }));
+    // Failing the whole message re-sends every chunk; chunks are recorded once, so that is harmless.
     if (out.Failed && out.Failed.length > 0) throw new Error(`${out.Failed.length} chunk messages were not sent`);
-  }
+  });
 }
+
+/** The API names its run; a nightly run is named after its fire time, so every delivery joins the same run. */
+export const runIdOf = (message: AbsenceRunMessage, sentAt: number): string =>
+  message.runId ?? `nightly-${toIso(runInstant(message, sentAt))}`;
 
 /** Starts (or, on redelivery, re-fans) a run. Chunks are recorded once, so re-sending them is harmless. */
 export async function startAbsenceRun(message: AbsenceRunMessage, sentAt: number, now: number): Promise<string> {
   const at = runInstant(message, sentAt);
-  // A redelivered nightly message names the same fire time, so it joins the same run.
-  const runId = message.runId ?? `nightly-${toIso(at)}`;
+  const runId = runIdOf(message, sentAt);
   if (!message.runId) await insertRun(newRun(runId, at, message.trigger, now));
   const run = await findRun(runId);
   if (!run) throw new Error(`Run ${runId} has no record`);
   if (run.status !== 'RUNNING') return runId;
-  const weeks = await weeksEndingIn(windowEndingAt(at));
+  // Only weeks that existed when the run began: a redelivery then finds exactly the weeks it planned.
+  const weeks = await weeksEndingIn(windowEndingAt(at), run.createdAt);
   await planRun(runId, weeks.length, toIso(now));
   await sendChunks(weeks.map((w) => ({ kind: 'absence-chunk', runId, studyId: w.studyId, week: w.week, chunk: 0 })));
   logger.info('Absence run fanned out', { runId, weeks: weeks.length });
   return runId;
 }
 
-async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-/** Marks the still-pending participants of one page of one week; returns what this run changed there. */
+/**
+ * Marks the still-pending participants of one page of one week; returns what this run changed there.
+ * The next page of a big week is sent before this page is marked, so the pages of one week are worked
+ * on side by side rather than one after the other.
+ */
 export async function markAbsenteesOfChunk(message: AbsenceChunkMessage, now: number): Promise<number> {
   const { runId, studyId, week } = message;
+  const chunkId = `${studyId}#${week}#${message.chunk}`;
+  // A study deleted since the run began has nothing left to mark; its chunk is still recorded.
   const study = await findStudy(studyId);
-  const page = study ? await participantsPage(studyId, CHUNK_SIZE, message.cursor) : { accountIds: [] as string[] };
+  const page = study?.autoAttendance ? await participantsPage(studyId, CHUNK_SIZE, message.cursor) : { accountIds: [] as string[] };
+  const opened = await openChunk({ runId, chunkId, next: 'next' in page ? page.next : undefined, now: toIso(now) });
+  if (opened.state === 'DONE') {
+    // Redelivered after it was counted: its next page was sent before, only the run may still need finishing.
+    await finishRunIfComplete(runId, toIso(now));
+    return 0;
+  }
+  // Sent on every delivery until the chunk is DONE: a crash right after opening must not lose the page.
+  if (opened.next) await sendChunks([{ ...message, chunk: message.chunk + 1, cursor: opened.next }]);
+  // A redelivery keeps to the page as first bounded, so no participant falls between two pages.
+  const accountIds = opened.opened
+    ? page.accountIds
+    : study?.autoAttendance
+      ? await participantsBetween(studyId, CHUNK_SIZE, message.cursor, opened.next)
+      : [];
   let changed = 0;
-  if (study?.autoAttendance) {
-    const rows = await attendanceRows(studyId, week, page.accountIds);
+  if (study) {
+    const rows = await attendanceRows(studyId, week, accountIds);
     // Marked by this very run before a crash: still this run's change, so it still counts.
-    changed += page.accountIds.filter((id) => rows.get(id)?.status === 'ABSENCE' && rows.get(id)?.runId === runId).length;
-    const pending = page.accountIds.filter((id) => !rows.has(id));
+    changed += accountIds.filter((id) => rows.get(id)?.status === 'ABSENCE' && rows.get(id)?.runId === runId).length;
+    const pending = accountIds.filter((id) => !rows.has(id));
     await inParallel(pending, PARALLEL_MARKS, async (accountId) => {
       const marked = await markAbsent({ studyId, week, accountId, penalty: study.absencePenalty, runId, at: toIso(now) });
       if (marked) changed++;
     });
   }
-  const next = 'next' in page ? page.next : undefined;
-  if (next) await sendChunks([{ ...message, chunk: message.chunk + 1, cursor: next }]);
-  const counted = await recordChunk({ runId, chunkId: `${studyId}#${week}#${message.chunk}`, absences: changed, morePages: next !== undefined });
+  const counted = await closeChunk({ runId, chunkId, absences: changed });
   await finishRunIfComplete(runId, toIso(now));
   return counted ? changed : 0;
 }

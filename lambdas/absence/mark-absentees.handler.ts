@@ -3,22 +3,26 @@ import type { SQSEvent } from 'aws-lambda';
 import { QUEUES } from '../../lib/definitions.ts';
 import { MetricUnit, metrics, withMetrics } from '../shared/metrics.ts';
 import { processMessages } from '../shared/sqs-batch.ts';
-import { failAbsenceRun, markAbsenteesOfChunk, startAbsenceRun } from './absence-run.ts';
+import { failAbsenceRun, markAbsenteesOfChunk, runIdOf, startAbsenceRun } from './absence-run.ts';
 import { absenceMessage } from './messages.ts';
 
 export const handler = withMetrics((event: SQSEvent) =>
   processMessages(event, absenceMessage, async (message, { record, receiveCount }) => {
     const now = Date.now();
+    // When the message was first sent: the same on every redelivery (the nightly run's fallback instant).
+    const sentAt = Number(record.attributes.SentTimestamp ?? now);
     try {
       if (message.kind === 'absence-run') {
-        await startAbsenceRun(message, Number(record.attributes.SentTimestamp ?? now), now);
+        await startAbsenceRun(message, sentAt, now);
       } else {
         const marked = await markAbsenteesOfChunk(message, now);
         metrics.addMetric('AbsencesMarked', MetricUnit.Count, marked);
       }
     } catch (error) {
       // The last attempt before the DLQ: say so on the run, so nobody waits for it to finish.
-      if (receiveCount >= QUEUES.absence.maxReceiveCount && message.runId) await failAbsenceRun(message.runId, now);
+      if (receiveCount >= QUEUES.absence.maxReceiveCount) {
+        await failAbsenceRun(message.kind === 'absence-run' ? runIdOf(message, sentAt) : message.runId, now);
+      }
       throw error;
     }
   }),

@@ -37,7 +37,14 @@ const runView = z.object({
   finishedAt: z.string().optional(),
 });
 
-const toStudyView = (s: Study) => ({ ...s });
+const toStudyView = (s: Study) => ({
+  studyId: s.studyId,
+  name: s.name,
+  ownerId: s.ownerId,
+  autoAttendance: s.autoAttendance,
+  absencePenalty: s.absencePenalty,
+  createdAt: s.createdAt,
+});
 const notFound = { description: 'No such study (or week)' };
 const forbidden = { description: 'Not the owner (or not a participant)' };
 
@@ -57,6 +64,7 @@ export const studyRoutes = [
       body: toStudyView(
         await createStudy({
           ownerId: caller.accountId,
+          ownerIsDemo: caller.demo,
           name: body.name,
           autoAttendance: body.autoAttendance,
           absencePenalty: body.absencePenalty ?? DEFAULTS.absencePenalty,
@@ -99,9 +107,10 @@ export const studyRoutes = [
       404: notFound,
       409: { description: 'The week number exists already' },
     },
-    handle: async ({ caller, params, body }) => ({
+    handle: async ({ caller, params, body, now }) => ({
       status: 201,
       body: await addWeek({
+        now,
         callerId: caller.accountId,
         week: { studyId: params.studyId, week: body.week, startsAt: toUtc(body.startsAt), endsAt: toUtc(body.endsAt) },
       }),

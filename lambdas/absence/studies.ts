@@ -1,7 +1,8 @@
 // Use cases of studies: creating them, their participants and weeks, and attendance.
+import { findAccount } from '../accounts/account-store.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
-import { toIso } from '../shared/time.ts';
+import { toEpochSeconds, toIso } from '../shared/time.ts';
 import {
   allParticipants,
   findStudy,
@@ -12,14 +13,25 @@ import {
   isParticipant,
   markAttendance,
   type Study,
+  type StudyRecord,
   type Week,
   weekAttendance,
 } from './study-store.ts';
 
 export type { Study, Week } from './study-store.ts';
 
+/** A demo account's expiry as a TTL (epoch s): the backstop for what it owns, as for its alarms. */
+async function demoTtlOf(accountId: string): Promise<number | undefined> {
+  const account = await findAccount(accountId);
+  if (!account) throw new NotFoundError('No such account');
+  return account.expiresAt ? toEpochSeconds(Date.parse(account.expiresAt)) : undefined;
+}
+
+const earliest = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+
 export async function createStudy(input: {
   ownerId: string;
+  ownerIsDemo: boolean;
   name: string;
   autoAttendance: boolean;
   absencePenalty: number;
@@ -33,11 +45,11 @@ export async function createStudy(input: {
     absencePenalty: input.absencePenalty,
     createdAt: toIso(input.now),
   };
-  await insertStudy(study);
+  await insertStudy(study, input.ownerIsDemo ? await demoTtlOf(input.ownerId) : undefined);
   return study;
 }
 
-async function studyOwnedBy(studyId: string, accountId: string): Promise<Study> {
+async function studyOwnedBy(studyId: string, accountId: string): Promise<StudyRecord> {
   const study = await findStudy(studyId);
   if (!study) throw new NotFoundError('No such study');
   if (study.ownerId !== accountId) throw new ForbiddenError('Only the owner of the study may do this');
@@ -45,17 +57,19 @@ async function studyOwnedBy(studyId: string, accountId: string): Promise<Study> 
 }
 
 export async function addParticipant(input: { studyId: string; callerId: string; accountId: string; now: number }) {
-  await studyOwnedBy(input.studyId, input.callerId);
+  const study = await studyOwnedBy(input.studyId, input.callerId);
   const joinedAt = toIso(input.now);
-  const result = await insertParticipant(input.studyId, input.accountId, joinedAt);
+  const ttl = earliest(study.ttl, await demoTtlOf(input.accountId));
+  // The transaction checks again that the account exists: it may be deleted in between.
+  const result = await insertParticipant(input.studyId, input.accountId, joinedAt, ttl);
   if (result === 'no-such-account') throw new NotFoundError('No such account');
   if (result === 'already-participant') throw new ConflictError('The account already takes part in this study', 'ALREADY_PARTICIPANT');
   return { studyId: input.studyId, accountId: input.accountId, joinedAt };
 }
 
-export async function addWeek(input: { callerId: string; week: Week }): Promise<Week> {
+export async function addWeek(input: { callerId: string; week: Week; now: number }): Promise<Week> {
   const study = await studyOwnedBy(input.week.studyId, input.callerId);
-  if (!(await insertWeek(input.week, study))) throw new ConflictError(`Week ${input.week.week} exists already`, 'WEEK_EXISTS');
+  if (!(await insertWeek(input.week, study, toIso(input.now)))) throw new ConflictError(`Week ${input.week.week} exists already`, 'WEEK_EXISTS');
   return input.week;
 }
 

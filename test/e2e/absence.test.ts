@@ -1,6 +1,9 @@
 // The absence batch end to end: studies through the HTTP API, runs through the absence queue.
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local/cloud.ts';
+import { RECURRING_SCHEDULES, SCHEDULE_GROUPS } from '../../lib/definitions.ts';
+import { LOCAL_SCHEDULER_ROLE_ARN, type LocalCloud, startLocalCloud } from '../../local/cloud.ts';
 import { apiClient, waitFor } from '../support/http.ts';
 
 let cloud: LocalCloud;
@@ -23,8 +26,9 @@ async function account(nickname: string): Promise<Member> {
   return { accountId: res.body.accountId, token: res.body.token };
 }
 
-async function study(owner: Member, autoAttendance: boolean, members: Member[], weeks: Record<number, number>) {
-  const created = await api('POST', '/studies', { token: owner.token, body: { name: 'algorithms', autoAttendance, absencePenalty: 7 } });
+async function study(owner: Member, autoAttendance: boolean, members: Member[], weeks: Record<number, number>, penalty: number | 'default' = 7) {
+  const body = { name: 'algorithms', autoAttendance, ...(penalty === 'default' ? {} : { absencePenalty: penalty }) };
+  const created = await api('POST', '/studies', { token: owner.token, body });
   expect(created.status).toBe(201);
   const { studyId } = created.body;
   for (const m of members) {
@@ -113,6 +117,68 @@ describe('the absence batch', () => {
     const backwards = await api('POST', `/studies/${studyId}/weeks`, { token: owner.token, body: { week: 2, startsAt: iso(AT), endsAt: iso(AT - DAY) } });
     expect(backwards.status).toBe(400);
     expect(backwards.body.error.details.map((d: { field: string }) => d.field)).toContain('endsAt');
+  });
+
+  it('makes one run of the nightly schedule’s message however often it is delivered, named after its fire time', async () => {
+    const owner = await account('nightly-owner');
+    const member = await account('nightly-member');
+    // Fires at the next whole second but one, like the recurring schedule with the same input and target.
+    const fireAt = Math.ceil(Date.now() / 1000) * 1000 + 2000;
+    const studyId = await study(owner, true, [member], { 1: fireAt - HOUR }, 'default');
+    const scheduler = new SchedulerClient({});
+    const sqs = new SQSClient({});
+    const nightly = RECURRING_SCHEDULES.nightlyAbsence;
+    await scheduler.send(
+      new CreateScheduleCommand({
+        Name: 'nightly-absence-now',
+        GroupName: SCHEDULE_GROUPS.recurring.id,
+        ScheduleExpression: `at(${iso(fireAt).slice(0, 19)})`,
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        ActionAfterCompletion: 'DELETE',
+        Target: { Arn: cloud.queueArns.absence, RoleArn: LOCAL_SCHEDULER_ROLE_ARN, Input: JSON.stringify(nightly.input) },
+      }),
+    );
+    const runId = `nightly-${iso(fireAt)}`;
+    const run = await waitFor(async () => {
+      const res = await api('GET', `/admin/absence-runs/${runId}`, { token: cloud.adminToken });
+      return res.status === 200 && res.body.status === 'DONE' ? res.body : undefined;
+    }, 15_000, 100);
+    // Weeks of the other tests may end in this window too (it ends now): count only this test's own.
+    expect(run.runId).toBe(runId);
+    expect(run.absences).toBeGreaterThanOrEqual(1);
+
+    // The same message again, as SQS may redeliver it or the Scheduler retry it.
+    const body = JSON.stringify({ ...nightly.input, at: `${iso(fireAt).slice(0, 19)}Z` });
+    await sqs.send(new SendMessageCommand({ QueueUrl: cloud.queueUrls.absence, MessageBody: body }));
+    await waitFor(async () => {
+      const out = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: cloud.queueUrls.absence,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      const left = Number(out.Attributes?.ApproximateNumberOfMessages) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible);
+      return left === 0 ? true : undefined;
+    }, 10_000, 100);
+    expect((await api('GET', `/admin/absence-runs/${runId}`, { token: cloud.adminToken })).body).toMatchObject({ status: 'DONE', absences: run.absences });
+    expect(await attendance(owner, studyId, 1)).toEqual({ [member.accountId]: 'ABSENCE' });
+    // The default penalty, once.
+    expect(await score(member)).toBe(95);
+    scheduler.destroy();
+    sqs.destroy();
+  });
+
+  it('deleting a participant takes them out of the study; deleting the owner deletes the study', async () => {
+    const owner = await account('leaving-owner');
+    const [stays, leaves] = await Promise.all([account('stays'), account('leaves')]);
+    if (!stays || !leaves) throw new Error('accounts missing');
+    const studyId = await study(owner, true, [stays, leaves], { 1: AT + DAY });
+    expect((await api('POST', `/studies/${studyId}/weeks/1/attendance`, { token: leaves.token })).status).toBe(201);
+    expect((await api('DELETE', '/accounts/me', { token: leaves.token })).status).toBe(204);
+    expect(await attendance(owner, studyId, 1)).toEqual({ [stays.accountId]: 'PENDING' });
+    expect((await api('DELETE', '/accounts/me', { token: owner.token })).status).toBe(204);
+    expect((await api('GET', `/studies/${studyId}/weeks/1/attendance`, { token: stays.token })).status).toBe(404);
+    expect((await api('POST', `/studies/${studyId}/weeks/1/attendance`, { token: stays.token })).status).toBe(404);
   });
 
   it('answers 404 for a run that does not exist', async () => {
