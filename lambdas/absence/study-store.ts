@@ -15,7 +15,7 @@ import {
 import { TABLE } from '../../lib/definitions.ts';
 import { dynamo } from '../shared/clients.ts';
 import { isConditionFailure, isTransactionConditionFailure } from '../shared/errors.ts';
-import { accountPk, type Key, tableName } from '../shared/table.ts';
+import { accountPk, type Key, tableName, queryAll } from '../shared/table.ts';
 import { toEpochSeconds } from '../shared/time.ts';
 import { dayBucket, dayBucketsOf, type Window } from './absence-window.ts';
 import { inParallel, sleep } from './in-parallel.ts';
@@ -279,30 +279,22 @@ export async function findWeek(studyId: string, week: number): Promise<Week | un
 export async function weeksEndingIn(window: Window, createdUpTo: string): Promise<Week[]> {
   const weeks: Week[] = [];
   for (const day of dayBucketsOf(window)) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await dynamo.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: TABLE.indexes.weekEnd.name,
-          KeyConditionExpression: '#pk = :day AND #end BETWEEN :from AND :to',
-          FilterExpression: 'attribute_not_exists(#created) OR #created <= :createdUpTo',
-          ExpressionAttributeNames: { '#pk': WEEK_END_PK, '#end': WEEK_END_AT, '#created': 'createdAt' },
-          ExpressionAttributeValues: {
-            ':day': `WEEKEND#${day}`,
-            ':from': new Date(window.from).toISOString(),
-            ':to': new Date(window.to).toISOString(),
-            ':createdUpTo': createdUpTo,
-          },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        const w = item as Week;
-        weeks.push({ studyId: w.studyId, week: w.week, startsAt: w.startsAt, endsAt: w.endsAt });
-      }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const found = await queryAll({
+      IndexName: TABLE.indexes.weekEnd.name,
+      KeyConditionExpression: '#pk = :day AND #end BETWEEN :from AND :to',
+      FilterExpression: 'attribute_not_exists(#created) OR #created <= :createdUpTo',
+      ExpressionAttributeNames: { '#pk': WEEK_END_PK, '#end': WEEK_END_AT, '#created': 'createdAt' },
+      ExpressionAttributeValues: {
+        ':day': `WEEKEND#${day}`,
+        ':from': new Date(window.from).toISOString(),
+        ':to': new Date(window.to).toISOString(),
+        ':createdUpTo': createdUpTo,
+      },
+    });
+    for (const item of found) {
+      const w = item as Week;
+      weeks.push({ studyId: w.studyId, week: w.week, startsAt: w.startsAt, endsAt: w.endsAt });
+    }
   }
   return weeks;
 }
@@ -329,20 +321,12 @@ export async function attendanceRows(studyId: string, week: number, accountIds: 
 
 export async function weekAttendance(studyId: string, week: number): Promise<Map<string, AttendanceRow>> {
   const rows = new Map<string, AttendanceRow>();
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await dynamo.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': attendancePk(studyId, week) },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of out.Items ?? []) rows.set(item.accountId as string, item as AttendanceRow);
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const found = await queryAll({
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': attendancePk(studyId, week) },
+    ConsistentRead: true,
+  });
+  for (const item of found) rows.set(item.accountId as string, item as AttendanceRow);
   return rows;
 }
 
@@ -597,64 +581,40 @@ export async function failRun(runId: string, now: string): Promise<void> {
 /** Everything of a study's partition (meta, participants, weeks), for deleting an owned study. */
 export async function studyItems(studyId: string): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await dynamo.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': studyPk(studyId) },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const found = await queryAll({
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': studyPk(studyId) },
+    ConsistentRead: true,
+  });
+  items.push(...found);
   return items;
 }
 
 /** The week numbers of a study (a key query on its WEEK# items). */
 export async function weekNumbersOf(studyId: string): Promise<number[]> {
   const weeks: number[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await dynamo.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :week)',
-        ExpressionAttributeValues: { ':pk': studyPk(studyId), ':week': 'WEEK#' },
-        ProjectionExpression: 'sk',
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of out.Items ?? []) {
-      const sk = String(item.sk);
-      if (sk.startsWith('WEEK#')) weeks.push(Number(sk.slice('WEEK#'.length)));
-    }
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const found = await queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :week)',
+    ExpressionAttributeValues: { ':pk': studyPk(studyId), ':week': 'WEEK#' },
+    ProjectionExpression: 'sk',
+    ConsistentRead: true,
+  });
+  for (const item of found) {
+    const sk = String(item.sk);
+    if (sk.startsWith('WEEK#')) weeks.push(Number(sk.slice('WEEK#'.length)));
+  }
   return weeks;
 }
 
 /** Keys of every attendance row of one week (its own partition). */
 export async function attendanceKeysOf(studyId: string, week: number): Promise<Key[]> {
   const keys: Key[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await dynamo.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': attendancePk(studyId, week) },
-        ProjectionExpression: 'pk, sk',
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of out.Items ?? []) keys.push({ pk: String(item.pk), sk: String(item.sk) });
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const found = await queryAll({
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': attendancePk(studyId, week) },
+    ProjectionExpression: 'pk, sk',
+  });
+  for (const item of found) keys.push({ pk: String(item.pk), sk: String(item.sk) });
   return keys;
 }
 

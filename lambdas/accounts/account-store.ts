@@ -3,7 +3,7 @@ import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand } from '@
 import { TABLE } from '../../lib/definitions.ts';
 import { dynamo } from '../shared/clients.ts';
 import { hourBucket, toEpochSeconds } from '../shared/time.ts';
-import { accountPk, type Item, tableName } from '../shared/table.ts';
+import { accountPk, type Item, tableName, queryAll } from '../shared/table.ts';
 
 export interface Account {
   readonly accountId: string;
@@ -96,20 +96,12 @@ export async function findTokenOwner(tokenHash: string): Promise<TokenOwner | un
 /** Every item in the account's partition except its profile: alarms, participations, owned studies. */
 export async function listOwnedItems(accountId: string): Promise<Item[]> {
   const items: Item[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await dynamo.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': accountPk(accountId) },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of out.Items ?? []) if (item.sk !== PROFILE_SK) items.push(item as Item);
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const found = await queryAll({
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': accountPk(accountId) },
+    ConsistentRead: true,
+  });
+  for (const item of found) if (item.sk !== PROFILE_SK) items.push(item as Item);
   return items;
 }
 

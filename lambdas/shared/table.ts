@@ -1,5 +1,7 @@
 // The single table's name and the key shapes every capability shares.
+import { QueryCommand, type QueryCommandInput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { ENV, TABLE } from '../../lib/definitions.ts';
+import { dynamo } from './clients.ts';
 import { requireEnv } from './config.ts';
 
 export const tableName = requireEnv(ENV.tableName);
@@ -17,3 +19,17 @@ export interface Key {
 }
 
 export type Item = Record<string, unknown> & Key;
+
+/** Every item a query matches, following LastEvaluatedKey page by page. */
+type QueriedItem = NonNullable<QueryCommandOutput['Items']>[number];
+
+export async function queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<QueriedItem[]> {
+  const items: QueriedItem[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await dynamo.send(new QueryCommand({ ...input, TableName: tableName, ExclusiveStartKey: start }));
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
+}

@@ -8,7 +8,7 @@ import { dynamo, sqs } from '../shared/clients.ts';
 import { lazy, requireEnv } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
 import { hourBucket } from '../shared/time.ts';
-import { tableName } from '../shared/table.ts';
+import { tableName, queryAll } from '../shared/table.ts';
 
 const config = lazy(() => ({
   pushQueueUrl: requireEnv(ENV.alarmPushQueueUrl),
@@ -33,21 +33,13 @@ export function bucketsBetween(from: number, to: number): string[] {
 async function dueItems(prefix: string, dueBefore: number, now: number): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   for (const bucket of bucketsBetween(now - LOOKBACK_HOURS * HOUR_MS, dueBefore)) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await dynamo.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: TABLE.indexes.due.name,
-          KeyConditionExpression: '#pk = :pk AND #due <= :before',
-          ExpressionAttributeNames: { '#pk': DUE_PK, '#due': DUE_AT },
-          ExpressionAttributeValues: { ':pk': `${prefix}#${bucket}`, ':before': new Date(dueBefore).toISOString() },
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const found = await queryAll({
+      IndexName: TABLE.indexes.due.name,
+      KeyConditionExpression: '#pk = :pk AND #due <= :before',
+      ExpressionAttributeNames: { '#pk': DUE_PK, '#due': DUE_AT },
+      ExpressionAttributeValues: { ':pk': `${prefix}#${bucket}`, ':before': new Date(dueBefore).toISOString() },
+    });
+    items.push(...found);
   }
   return items;
 }
