@@ -14,6 +14,6 @@ if (!only || only === 'cold-start') {
 }
 if (!only || only === 'absence') {
   console.log('## Absence batch on DynamoDB Local (admin API -> queue -> fan-out -> transactions)\n');
-  console.log(await benchAbsence(sizes.length > 0 ? sizes.map(Number) : [10_000, 100_000]));
+  console.log(await benchAbsence(sizes.map(Number)));
   console.log();
 }
