@@ -1,8 +1,9 @@
 // The absence batch over N participants on DynamoDB Local, through the real path: admin API -> absence
 // queue (the local cloud's SQS) -> mark-absentees (fan-out per week, one chunk per page of 500) -> one
 // transaction per absentee. Reports wall time, DynamoDB requests and consumed capacity per absentee.
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../lambdas/shared/clients.ts';
 import { type LocalCloud, startLocalCloud } from '../local/cloud.ts';
 
@@ -44,13 +45,28 @@ function countRequests(counters: Counters): void {
 }
 
 /** `prefix` keeps each case's studies and accounts apart in the one table. */
-async function seed(db: DynamoDBDocumentClient, table: string, { participants, perWeek }: Case, at: number, prefix: string): Promise<void> {
+async function seed(
+  db: DynamoDBDocumentClient,
+  table: string,
+  { participants, perWeek }: Case,
+  at: number,
+  prefix: string,
+): Promise<void> {
   const items: Record<string, unknown>[] = [];
   const weeks = Math.ceil(participants / perWeek);
   const endsAt = new Date(at - DAY).toISOString();
   for (let w = 0; w < weeks; w++) {
     const studyId = `${prefix}STUDY${String(w).padStart(16, '0')}`;
-    items.push({ pk: `STUDY#${studyId}`, sk: 'META', studyId, name: 'bench', ownerId: 'OWNER', autoAttendance: true, absencePenalty: 5, createdAt: endsAt });
+    items.push({
+      pk: `STUDY#${studyId}`,
+      sk: 'META',
+      studyId,
+      name: 'bench',
+      ownerId: 'OWNER',
+      autoAttendance: true,
+      absencePenalty: 5,
+      createdAt: endsAt,
+    });
     items.push({
       pk: `STUDY#${studyId}`,
       sk: 'WEEK#000001',
@@ -63,7 +79,15 @@ async function seed(db: DynamoDBDocumentClient, table: string, { participants, p
     for (let p = 0; p < perWeek && w * perWeek + p < participants; p++) {
       const accountId = `${prefix}ACCT${String(w * perWeek + p).padStart(17, '0')}`;
       items.push({ pk: `STUDY#${studyId}`, sk: `MEMBER#${accountId}`, studyId, accountId });
-      items.push({ pk: `ACCOUNT#${accountId}`, sk: 'PROFILE', accountId, nickname: 'b', demo: false, score: 100, createdAt: endsAt });
+      items.push({
+        pk: `ACCOUNT#${accountId}`,
+        sk: 'PROFILE',
+        accountId,
+        nickname: 'b',
+        demo: false,
+        score: 100,
+        createdAt: endsAt,
+      });
     }
   }
   const batches: Record<string, unknown>[][] = [];
@@ -71,7 +95,9 @@ async function seed(db: DynamoDBDocumentClient, table: string, { participants, p
   let next = 0;
   const worker = async () => {
     while (next < batches.length) {
-      let pending: Record<string, unknown>[] | undefined = (batches[next++] ?? []).map((Item) => ({ PutRequest: { Item } }));
+      let pending: Record<string, unknown>[] | undefined = (batches[next++] ?? []).map((Item) => ({
+        PutRequest: { Item },
+      }));
       while (pending && pending.length > 0) {
         const out = await db.send(new BatchWriteCommand({ RequestItems: { [table]: pending as never } }));
         pending = out.UnprocessedItems?.[table] as Record<string, unknown>[] | undefined;
@@ -93,7 +119,11 @@ async function runOnce(cloud: LocalCloud, seeder: DynamoDBDocumentClient, bench:
   countRequests(counters);
   const headers = { authorization: `Bearer ${cloud.adminToken}`, 'content-type': 'application/json' };
   const start = performance.now();
-  const res = await fetch(`${cloud.apiUrl}/admin/absence-runs`, { method: 'POST', headers, body: JSON.stringify({ at: new Date(at).toISOString() }) });
+  const res = await fetch(`${cloud.apiUrl}/admin/absence-runs`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ at: new Date(at).toISOString() }),
+  });
   const { runId } = (await res.json()) as { runId: string };
   let run: { status: string; absences: number; weeks: number } = { status: 'RUNNING', absences: 0, weeks: 0 };
   while (run.status === 'RUNNING') {
@@ -106,7 +136,9 @@ async function runOnce(cloud: LocalCloud, seeder: DynamoDBDocumentClient, bench:
   }
   const seconds = (performance.now() - start) / 1000;
   dynamo.middlewareStack.remove('benchCounter');
-  const record = await seeder.send(new GetCommand({ TableName: cloud.tableName, Key: { pk: `RUN#${runId}`, sk: 'RUN' } }));
+  const record = await seeder.send(
+    new GetCommand({ TableName: cloud.tableName, Key: { pk: `RUN#${runId}`, sk: 'RUN' } }),
+  );
   const chunks = Number(record.Item?.doneChunks ?? 0);
   const per = (n: number) => (run.absences > 0 ? (n / run.absences).toFixed(2) : '-');
   return `| ${participants.toLocaleString('en')} | ${run.weeks.toLocaleString('en')} | ${chunks.toLocaleString('en')} | ${run.status} | ${run.absences.toLocaleString('en')} | ${seconds.toFixed(1)} | ${Math.round(run.absences / seconds)} | ${counters.requests.toLocaleString('en')} | ${per(counters.requests)} | ${per(counters.capacity)} | ${seedSeconds.toFixed(0)} |`;

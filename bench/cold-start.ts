@@ -53,12 +53,19 @@ export async function benchColdStart(): Promise<string> {
   const emptyEntry = join(OUT, 'empty-entry.ts');
   writeFileSync(emptyEntry, 'export const handler = async () => ({ statusCode: 200 });\n');
   const empty = loadMs(await bundle('empty', emptyEntry));
-  const rows = [`| function | bundle KB | cold load ms (median of ${RUNS}) | × empty handler |`, '| --- | ---: | ---: | ---: |'];
-  rows.push(`| (empty handler) | ${(statSync(join(OUT, 'empty.mjs')).size / 1024).toFixed(1)} | ${empty.toFixed(1)} | 1.0 |`);
+  const rows = [
+    `| function | bundle KB | cold load ms (median of ${RUNS}) | × empty handler |`,
+    '| --- | ---: | ---: | ---: |',
+  ];
+  rows.push(
+    `| (empty handler) | ${(statSync(join(OUT, 'empty.mjs')).size / 1024).toFixed(1)} | ${empty.toFixed(1)} | 1.0 |`,
+  );
   for (const fn of Object.values(FUNCTIONS)) {
     const file = await bundle(fn.id, join(ROOT, fn.entry));
     const ms = loadMs(file);
-    rows.push(`| ${fn.id} | ${(statSync(file).size / 1024).toFixed(1)} | ${ms.toFixed(1)} | ${(ms / empty).toFixed(1)} |`);
+    rows.push(
+      `| ${fn.id} | ${(statSync(file).size / 1024).toFixed(1)} | ${ms.toFixed(1)} | ${(ms / empty).toFixed(1)} |`,
+    );
   }
   return rows.join('\n');
 }

@@ -37,12 +37,7 @@ const TABLE_WRITE_ACTIONS = [
 
 /** What a function may do on a schedule group's schedules. */
 export const SCHEDULE_ACTIONS = {
-  manage: [
-    'scheduler:CreateSchedule',
-    'scheduler:UpdateSchedule',
-    'scheduler:DeleteSchedule',
-    'scheduler:GetSchedule',
-  ],
+  manage: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule'],
   delete: ['scheduler:DeleteSchedule'],
 } as const;
 
@@ -171,7 +166,11 @@ export class HouseFunction extends NodejsFunction {
    */
   bindScheduleGroup(group: NamedScheduleGroup, access: 'manage', delivery: ScheduleDelivery): this;
   bindScheduleGroup(group: NamedScheduleGroup, access: 'delete'): this;
-  bindScheduleGroup({ group, env }: NamedScheduleGroup, access: ScheduleGroupAccess, delivery?: ScheduleDelivery): this {
+  bindScheduleGroup(
+    { group, env }: NamedScheduleGroup,
+    access: ScheduleGroupAccess,
+    delivery?: ScheduleDelivery,
+  ): this {
     const schedules = Stack.of(this).formatArn({
       service: 'scheduler',
       resource: 'schedule',

@@ -1,8 +1,8 @@
 // The whole backend as one stack, every resource derived from lib/definitions.ts.
 import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, type HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
@@ -22,8 +22,8 @@ import {
   type EnvName,
   FUNCTIONS,
   type FunctionDefinition,
-  type QueueDefinition,
   QUEUES,
+  type QueueDefinition,
   type QueueKey,
   RECURRING_SCHEDULES,
   ROUTES,
@@ -81,7 +81,8 @@ function demoTtlSeconds(scope: Construct): number {
   const raw: unknown = scope.node.tryGetContext(DEMO_TTL_CONTEXT);
   if (raw === undefined) return DEFAULTS.demoTtlSeconds;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`Context ${DEMO_TTL_CONTEXT} must be a positive integer, got "${raw}"`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`Context ${DEMO_TTL_CONTEXT} must be a positive integer, got "${raw}"`);
   return value;
 }
 
@@ -106,7 +107,8 @@ export class SchedulingStack extends Stack {
     this.scheduleDeliveryDlq = this.makeQueue(SCHEDULE_DELIVERY_DLQ_ID, DEAD_LETTER_RETENTION_DAYS);
     Validations.of(this.scheduleDeliveryDlq).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: "It is a dead-letter queue, of EventBridge Scheduler (each schedule's DeadLetterConfig), not of another queue.",
+      reason:
+        "It is a dead-letter queue, of EventBridge Scheduler (each schedule's DeadLetterConfig), not of another queue.",
     });
     this.scheduleGroups = this.makeScheduleGroups();
     this.schedulerRole = this.makeSchedulerRole();
@@ -159,7 +161,11 @@ export class SchedulingStack extends Stack {
     return table;
   }
 
-  private makeQueue(name: string, retentionDays: number, extra?: Partial<ConstructorParameters<typeof Queue>[2]>): Queue {
+  private makeQueue(
+    name: string,
+    retentionDays: number,
+    extra?: Partial<ConstructorParameters<typeof Queue>[2]>,
+  ): Queue {
     return new Queue(this, pascal(name), {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -310,7 +316,8 @@ export class SchedulingStack extends Stack {
       fn.addEventSource(
         new SqsEventSource(queue, {
           batchSize,
-          maxBatchingWindow: maxBatchingWindowSeconds === undefined ? undefined : Duration.seconds(maxBatchingWindowSeconds),
+          maxBatchingWindow:
+            maxBatchingWindowSeconds === undefined ? undefined : Duration.seconds(maxBatchingWindowSeconds),
           reportBatchItemFailures: true,
         }),
       );
@@ -373,7 +380,10 @@ export class SchedulingStack extends Stack {
     const notify = new SnsAction(topic);
 
     const deadLetterQueues: [string, Queue][] = [
-      ...Object.values(this.queues).map(({ definition, deadLetterQueue }): [string, Queue] => [dlqId(definition), deadLetterQueue]),
+      ...Object.values(this.queues).map(({ definition, deadLetterQueue }): [string, Queue] => [
+        dlqId(definition),
+        deadLetterQueue,
+      ]),
       [SCHEDULE_DELIVERY_DLQ_ID, this.scheduleDeliveryDlq],
     ];
     for (const [name, queue] of deadLetterQueues) {

@@ -108,7 +108,9 @@ function queueArnEnv(key: QueueKey): EnvName | undefined {
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const log = options.log ?? (() => {});
   if (options.fcmBaseUrl && !options.fcmCredentialsFile) {
-    throw new Error(`${ENV.fcmCredentialsFile} is required when ${ENV.fcmBaseUrl} points away from the local FCM stand-in`);
+    throw new Error(
+      `${ENV.fcmCredentialsFile} is required when ${ENV.fcmBaseUrl} points away from the local FCM stand-in`,
+    );
   }
   // Undone in reverse order if a later step fails, so a failed start leaves no process or port behind.
   const undo: (() => Promise<void>)[] = [];
@@ -134,12 +136,18 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     ]);
 
     const sqs = new SQSClient({ region: LOCAL_REGION, endpoint: sqsStandIn.endpoint, credentials: LOCAL_CREDENTIALS });
-    const dynamo = new DynamoDBClient({ region: LOCAL_REGION, endpoint: dynamodb.endpoint, credentials: LOCAL_CREDENTIALS });
+    const dynamo = new DynamoDBClient({
+      region: LOCAL_REGION,
+      endpoint: dynamodb.endpoint,
+      credentials: LOCAL_CREDENTIALS,
+    });
     const scheduler = await startSchedulerEmulator({
       sqs,
       region: LOCAL_REGION,
       accountId: LOCAL_ACCOUNT_ID,
-      ...(options.schedulerRetryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: options.schedulerRetryBaseDelayMs }),
+      ...(options.schedulerRetryBaseDelayMs === undefined
+        ? {}
+        : { retryBaseDelayMs: options.schedulerRetryBaseDelayMs }),
       ...(options.dataDir ? { dataFile: join(options.dataDir, 'scheduler.json') } : {}),
       log,
     });
@@ -232,7 +240,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stop() {
         stopping ??= (async () => {
           // Consumers first, so no handler is left talking to a service that is already gone.
-          await Promise.all([...Object.values<EventSourceMapping>(eventSourceMappings).map((m) => m.stop()), api.stop()]);
+          await Promise.all([
+            ...Object.values<EventSourceMapping>(eventSourceMappings).map((m) => m.stop()),
+            api.stop(),
+          ]);
           await Promise.all([scheduler.stop(), fcm?.stop()]);
           await sqsStandIn.stop();
           sqs.destroy();
@@ -247,7 +258,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   }
 }
 
-function mapQueues<T>(queues: Record<QueueKey, { url: string; arn: string }>, pick: (q: { url: string; arn: string }) => T): Record<QueueKey, T> {
+function mapQueues<T>(
+  queues: Record<QueueKey, { url: string; arn: string }>,
+  pick: (q: { url: string; arn: string }) => T,
+): Record<QueueKey, T> {
   const out = {} as Record<QueueKey, T>;
   for (const [key, queue] of entriesOf(queues)) out[key] = pick(queue);
   return out;
@@ -339,7 +353,8 @@ async function importHandlers(): Promise<Record<FunctionKey, AnyHandler>> {
     entriesOf<FunctionKey, FunctionDefinition>(FUNCTIONS).map(async ([key, definition]) => {
       const module = (await import(pathToFileURL(join(REPO_ROOT, definition.entry)).href)) as Record<string, unknown>;
       const handler = module[definition.handler];
-      if (typeof handler !== 'function') throw new Error(`${definition.entry} does not export a function named ${definition.handler}`);
+      if (typeof handler !== 'function')
+        throw new Error(`${definition.entry} does not export a function named ${definition.handler}`);
       return [key, handler as AnyHandler] as const;
     }),
   );

@@ -35,7 +35,8 @@ function urlSetting(name: string): string | undefined {
   } catch {
     throw new BadSetting(`${name} must be an http(s) URL, got "${raw}"`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new BadSetting(`${name} must be an http(s) URL, got "${raw}"`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new BadSetting(`${name} must be an http(s) URL, got "${raw}"`);
   return raw.replace(/\/+$/, '');
 }
 
@@ -47,12 +48,15 @@ function credentialsFileSetting(name: string): string | undefined {
   try {
     key = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new BadSetting(`${name} must name a readable service-account JSON file, got "${raw}" (${(error as Error).message})`);
+    throw new BadSetting(
+      `${name} must name a readable service-account JSON file, got "${raw}" (${(error as Error).message})`,
+    );
   }
   const missing = ['project_id', 'private_key', 'client_email', 'token_uri'].filter(
     (field) => typeof (key as Record<string, unknown>)[field] !== 'string',
   );
-  if (missing.length > 0) throw new BadSetting(`${name} (${file}) is not a service-account key: it lacks ${missing.join(', ')}`);
+  if (missing.length > 0)
+    throw new BadSetting(`${name} (${file}) is not a service-account key: it lacks ${missing.join(', ')}`);
   return file;
 }
 
@@ -65,7 +69,9 @@ function dataDirSetting(name: string): string | undefined {
     if (!statSync(dir).isDirectory()) throw new Error('not a directory');
     accessSync(dir, constants.W_OK);
   } catch (error) {
-    throw new BadSetting(`${name} must be a directory that can be created and written, got "${raw}" (${(error as Error).message})`);
+    throw new BadSetting(
+      `${name} must be a directory that can be created and written, got "${raw}" (${(error as Error).message})`,
+    );
   }
   return dir;
 }
@@ -74,7 +80,9 @@ function readOptions(): LocalCloudOptions {
   const fcmBaseUrl = urlSetting(ENV.fcmBaseUrl);
   const fcmCredentialsFile = credentialsFileSetting(ENV.fcmCredentialsFile);
   if (fcmBaseUrl && !fcmCredentialsFile) {
-    throw new BadSetting(`${ENV.fcmBaseUrl} is set, so ${ENV.fcmCredentialsFile} must name the service-account key to send with`);
+    throw new BadSetting(
+      `${ENV.fcmBaseUrl} is set, so ${ENV.fcmCredentialsFile} must name the service-account key to send with`,
+    );
   }
   const adminToken = setting(ENV.adminToken);
   const demoTtlSeconds = integerSetting(ENV.demoTtlSeconds, 1, 365 * 86_400);

@@ -122,7 +122,9 @@ export async function markAbsenteesOfChunk(message: AbsenceChunkMessage, now: nu
   const chunkId = `${studyId}#${week}#${message.chunk}`;
   // A study deleted since the run began has nothing left to mark; its chunk is still recorded.
   const study = await findStudy(studyId);
-  const page = study?.autoAttendance ? await participantsPage(studyId, CHUNK_SIZE, message.cursor) : { accountIds: [] as string[] };
+  const page = study?.autoAttendance
+    ? await participantsPage(studyId, CHUNK_SIZE, message.cursor)
+    : { accountIds: [] as string[] };
   const opened = await openChunk({ runId, chunkId, next: 'next' in page ? page.next : undefined, now: toIso(now) });
   if (opened.state === 'DONE') {
     // Redelivered after it was counted: its next page was sent before, only the run may still need finishing.
@@ -144,7 +146,14 @@ export async function markAbsenteesOfChunk(message: AbsenceChunkMessage, now: nu
     changed += accountIds.filter((id) => rows.get(id)?.status === 'ABSENCE' && rows.get(id)?.runId === runId).length;
     const pending = accountIds.filter((id) => !rows.has(id));
     await inParallel(pending, PARALLEL_MARKS, async (accountId) => {
-      const marked = await markAbsent({ studyId, week, accountId, penalty: study.absencePenalty, runId, at: toIso(now) });
+      const marked = await markAbsent({
+        studyId,
+        week,
+        accountId,
+        penalty: study.absencePenalty,
+        runId,
+        at: toIso(now),
+      });
       if (marked) changed++;
     });
   }

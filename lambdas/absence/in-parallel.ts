@@ -1,7 +1,11 @@
 // Bounded concurrency for the batch: enough requests in flight to hide latency, few enough not to
 // trip over DynamoDB's per-partition limits or the Lambda's sockets.
 
-export async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) {

@@ -32,7 +32,10 @@ async function deleteStudy(studyId: string): Promise<void> {
     const sk = String(item.sk);
     // The member's own partition names the study too.
     if (sk.startsWith('MEMBER#')) {
-      keys.push({ pk: `ACCOUNT#${sk.slice('MEMBER#'.length)}`, sk: `MEMBER_OF#${studyId}` }, { pk: String(item.pk), sk });
+      keys.push(
+        { pk: `ACCOUNT#${sk.slice('MEMBER#'.length)}`, sk: `MEMBER_OF#${studyId}` },
+        { pk: String(item.pk), sk },
+      );
     } else if (sk.startsWith('WEEK#')) {
       keys.push(...(await attendanceKeysOf(studyId, Number(item.week))), { pk: String(item.pk), sk });
     }

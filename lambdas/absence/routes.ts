@@ -54,9 +54,20 @@ export const studyRoutes = [
     auth: 'account',
     summary: 'Create a study; the caller becomes its owner',
     body: z.strictObject({
-      name: z.string().trim().min(1).max(100).regex(/^[^\p{Cc}]*$/u, 'must not contain control characters'),
+      name: z
+        .string()
+        .trim()
+        .min(1)
+        .max(100)
+        .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters'),
       autoAttendance: z.boolean().describe('Whether the nightly batch marks absentees of its weeks'),
-      absencePenalty: z.number().int().min(0).max(1000).optional().describe(`Score lost per absence, default ${DEFAULTS.absencePenalty}`),
+      absencePenalty: z
+        .number()
+        .int()
+        .min(0)
+        .max(1000)
+        .optional()
+        .describe(`Score lost per absence, default ${DEFAULTS.absencePenalty}`),
     }),
     responses: { 201: { description: 'Created', schema: studyView } },
     handle: async ({ caller, body, now }) => ({
@@ -80,14 +91,22 @@ export const studyRoutes = [
     params: studyParams,
     body: z.strictObject({ accountId: z.string().regex(ID_PATTERN, 'is not an account id') }),
     responses: {
-      201: { description: 'Added', schema: z.object({ studyId: z.string(), accountId: z.string(), joinedAt: z.string() }) },
+      201: {
+        description: 'Added',
+        schema: z.object({ studyId: z.string(), accountId: z.string(), joinedAt: z.string() }),
+      },
       403: forbidden,
       404: { description: 'No such study or account' },
       409: { description: 'Already a participant' },
     },
     handle: async ({ caller, params, body, now }) => ({
       status: 201,
-      body: await addParticipant({ studyId: params.studyId, callerId: caller.accountId, accountId: body.accountId, now }),
+      body: await addParticipant({
+        studyId: params.studyId,
+        callerId: caller.accountId,
+        accountId: body.accountId,
+        now,
+      }),
     }),
   }),
   defineRoute({
@@ -97,7 +116,10 @@ export const studyRoutes = [
     params: studyParams,
     body: z
       .strictObject({ week: z.number().int().min(1).max(999_999), startsAt: instant, endsAt: instant })
-      .refine((w) => Date.parse(w.endsAt) > Date.parse(w.startsAt), { message: 'must be after startsAt', path: ['endsAt'] }),
+      .refine((w) => Date.parse(w.endsAt) > Date.parse(w.startsAt), {
+        message: 'must be after startsAt',
+        path: ['endsAt'],
+      }),
     responses: {
       201: {
         description: 'Added',
@@ -124,7 +146,12 @@ export const studyRoutes = [
     responses: {
       201: {
         description: 'Marked',
-        schema: z.object({ studyId: z.string(), week: z.number().int(), accountId: z.string(), status: z.literal('ATTENDANCE') }),
+        schema: z.object({
+          studyId: z.string(),
+          week: z.number().int(),
+          accountId: z.string(),
+          status: z.literal('ATTENDANCE'),
+        }),
       },
       403: forbidden,
       404: notFound,

@@ -27,7 +27,8 @@ async function demoTtlOf(accountId: string): Promise<number | undefined> {
   return account.expiresAt ? toEpochSeconds(Date.parse(account.expiresAt)) : undefined;
 }
 
-const earliest = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+const earliest = (a: number | undefined, b: number | undefined) =>
+  a === undefined ? b : b === undefined ? a : Math.min(a, b);
 
 export async function createStudy(input: {
   ownerId: string;
@@ -63,13 +64,15 @@ export async function addParticipant(input: { studyId: string; callerId: string;
   // The transaction checks again that the account exists: it may be deleted in between.
   const result = await insertParticipant(input.studyId, input.accountId, joinedAt, ttl);
   if (result === 'no-such-account') throw new NotFoundError('No such account');
-  if (result === 'already-participant') throw new ConflictError('The account already takes part in this study', 'ALREADY_PARTICIPANT');
+  if (result === 'already-participant')
+    throw new ConflictError('The account already takes part in this study', 'ALREADY_PARTICIPANT');
   return { studyId: input.studyId, accountId: input.accountId, joinedAt };
 }
 
 export async function addWeek(input: { callerId: string; week: Week; now: number }): Promise<Week> {
   const study = await studyOwnedBy(input.week.studyId, input.callerId);
-  if (!(await insertWeek(input.week, study, toIso(input.now)))) throw new ConflictError(`Week ${input.week.week} exists already`, 'WEEK_EXISTS');
+  if (!(await insertWeek(input.week, study, toIso(input.now))))
+    throw new ConflictError(`Week ${input.week.week} exists already`, 'WEEK_EXISTS');
   return input.week;
 }
 
@@ -99,6 +102,9 @@ export async function attendanceOf(input: { studyId: string; week: number; calle
     throw new ForbiddenError('Only the owner or a participant may see attendance');
   }
   await existingWeek(input.studyId, input.week);
-  const [participants, rows] = await Promise.all([allParticipants(input.studyId), weekAttendance(input.studyId, input.week)]);
+  const [participants, rows] = await Promise.all([
+    allParticipants(input.studyId),
+    weekAttendance(input.studyId, input.week),
+  ]);
   return participants.map((accountId) => ({ accountId, status: rows.get(accountId)?.status ?? ('PENDING' as const) }));
 }

@@ -15,7 +15,7 @@ import {
 import { TABLE } from '../../lib/definitions.ts';
 import { dynamo } from '../shared/clients.ts';
 import { isConditionFailure, isTransactionConditionFailure } from '../shared/errors.ts';
-import { accountPk, type Key, tableName, queryAll } from '../shared/table.ts';
+import { accountPk, type Key, queryAll, tableName } from '../shared/table.ts';
 import { toEpochSeconds } from '../shared/time.ts';
 import { dayBucket, dayBucketsOf, type Window } from './absence-window.ts';
 import { inParallel, sleep } from './in-parallel.ts';
@@ -87,7 +87,10 @@ const withTtl = (ttl: number | undefined) => (ttl === undefined ? {} : { [TABLE.
 export function isTransactionConflict(error: unknown): boolean {
   const e = error as { name?: string; CancellationReasons?: { Code?: string }[] } | undefined;
   if (e?.name === 'TransactionConflictException') return true;
-  return e?.name === 'TransactionCanceledException' && (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
+  return (
+    e?.name === 'TransactionCanceledException' &&
+    (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict')
+  );
 }
 
 const CONFLICT_ATTEMPTS = 8;
@@ -123,7 +126,12 @@ export async function insertStudy(study: Study, ttl?: number): Promise<void> {
         {
           Put: {
             TableName: tableName,
-            Item: { pk: accountPk(study.ownerId), sk: `OWNS#${study.studyId}`, studyId: study.studyId, ...withTtl(ttl) },
+            Item: {
+              pk: accountPk(study.ownerId),
+              sk: `OWNS#${study.studyId}`,
+              studyId: study.studyId,
+              ...withTtl(ttl),
+            },
           },
         },
       ],
@@ -132,7 +140,9 @@ export async function insertStudy(study: Study, ttl?: number): Promise<void> {
 }
 
 export async function findStudy(studyId: string): Promise<StudyRecord | undefined> {
-  const out = await dynamo.send(new GetCommand({ TableName: tableName, Key: { pk: studyPk(studyId), sk: META }, ConsistentRead: true }));
+  const out = await dynamo.send(
+    new GetCommand({ TableName: tableName, Key: { pk: studyPk(studyId), sk: META }, ConsistentRead: true }),
+  );
   if (!out.Item) return undefined;
   const { name, ownerId, autoAttendance, absencePenalty, createdAt, ttl } = out.Item as StudyRecord;
   return { studyId, name, ownerId, autoAttendance, absencePenalty, createdAt, ...(ttl === undefined ? {} : { ttl }) };
@@ -140,7 +150,11 @@ export async function findStudy(studyId: string): Promise<StudyRecord | undefine
 
 export async function isParticipant(studyId: string, accountId: string): Promise<boolean> {
   const out = await dynamo.send(
-    new GetCommand({ TableName: tableName, Key: { pk: studyPk(studyId), sk: memberSk(accountId) }, ConsistentRead: true }),
+    new GetCommand({
+      TableName: tableName,
+      Key: { pk: studyPk(studyId), sk: memberSk(accountId) },
+      ConsistentRead: true,
+    }),
   );
   return out.Item !== undefined;
 }
@@ -168,11 +182,24 @@ export async function insertParticipant(
           {
             Put: {
               TableName: tableName,
-              Item: { pk: studyPk(studyId), sk: memberSk(accountId), type: 'participant', studyId, accountId, joinedAt, ...withTtl(ttl) },
+              Item: {
+                pk: studyPk(studyId),
+                sk: memberSk(accountId),
+                type: 'participant',
+                studyId,
+                accountId,
+                joinedAt,
+                ...withTtl(ttl),
+              },
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
-          { Put: { TableName: tableName, Item: { pk: accountPk(accountId), sk: `MEMBER_OF#${studyId}`, studyId, ...withTtl(ttl) } } },
+          {
+            Put: {
+              TableName: tableName,
+              Item: { pk: accountPk(accountId), sk: `MEMBER_OF#${studyId}`, studyId, ...withTtl(ttl) },
+            },
+          },
         ],
       }),
     );
@@ -210,7 +237,12 @@ export async function participantsPage(
  * The participants after `startAfter` up to and including `upTo` (to the end when absent): a page as an
  * earlier delivery bounded it, however many joined or left since.
  */
-export async function participantsBetween(studyId: string, limit: number, startAfter?: string, upTo?: string): Promise<string[]> {
+export async function participantsBetween(
+  studyId: string,
+  limit: number,
+  startAfter?: string,
+  upTo?: string,
+): Promise<string[]> {
   const ids: string[] = [];
   let after = startAfter;
   for (;;) {
@@ -299,7 +331,11 @@ export async function weeksEndingIn(window: Window, createdUpTo: string): Promis
   return weeks;
 }
 
-export async function attendanceRows(studyId: string, week: number, accountIds: readonly string[]): Promise<Map<string, AttendanceRow>> {
+export async function attendanceRows(
+  studyId: string,
+  week: number,
+  accountIds: readonly string[],
+): Promise<Map<string, AttendanceRow>> {
   const rows = new Map<string, AttendanceRow>();
   for (let i = 0; i < accountIds.length; i += 100) {
     let keys: Record<string, unknown>[] | undefined = accountIds
@@ -311,7 +347,11 @@ export async function attendanceRows(studyId: string, week: number, accountIds: 
       );
       for (const item of out.Responses?.[tableName] ?? []) {
         const row = item as AttendanceRow;
-        rows.set(row.accountId, { accountId: row.accountId, status: row.status, ...(row.runId ? { runId: row.runId } : {}) });
+        rows.set(row.accountId, {
+          accountId: row.accountId,
+          status: row.status,
+          ...(row.runId ? { runId: row.runId } : {}),
+        });
       }
       keys = out.UnprocessedKeys?.[tableName]?.Keys;
     }
@@ -336,7 +376,13 @@ export async function markAttendance(studyId: string, week: number, accountId: s
     await dynamo.send(
       new PutCommand({
         TableName: tableName,
-        Item: { pk: attendancePk(studyId, week), sk: memberSk(accountId), accountId, status: 'ATTENDANCE', markedAt: at },
+        Item: {
+          pk: attendancePk(studyId, week),
+          sk: memberSk(accountId),
+          accountId,
+          status: 'ATTENDANCE',
+          markedAt: at,
+        },
         ConditionExpression: 'attribute_not_exists(pk) OR #status = :attendance',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':attendance': 'ATTENDANCE' },
@@ -353,9 +399,14 @@ export async function markAttendance(studyId: string, week: number, accountId: s
  * The exactly-once effect: the participant becomes ABSENCE and loses the penalty together, and only if
  * nobody marked them yet. False when the condition did not hold (already marked, or account gone).
  */
-export async function markAbsent(
-  input: { studyId: string; week: number; accountId: string; penalty: number; runId: string; at: string },
-): Promise<boolean> {
+export async function markAbsent(input: {
+  studyId: string;
+  week: number;
+  accountId: string;
+  penalty: number;
+  runId: string;
+  at: string;
+}): Promise<boolean> {
   try {
     await retryingConflicts(() =>
       dynamo.send(
@@ -486,7 +537,9 @@ export async function openChunk(input: {
       );
     } else {
       // No page after it: nothing to add to the run, so the run's record (every chunk's hot spot) is left alone.
-      await dynamo.send(new PutCommand({ TableName: tableName, Item: record, ConditionExpression: 'attribute_not_exists(pk)' }));
+      await dynamo.send(
+        new PutCommand({ TableName: tableName, Item: record, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
     }
     return { state: 'OPEN', opened: true, ...(input.next ? { next: input.next } : {}) };
   } catch (error) {
@@ -633,7 +686,9 @@ export async function deleteKeys(keys: readonly Key[]): Promise<void> {
     }));
     for (let attempt = 0; requests && requests.length > 0; attempt++) {
       if (attempt > 0) await sleep(Math.random() * Math.min(1_000, 20 * 2 ** attempt));
-      const out: BatchWriteCommandOutput = await dynamo.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
+      const out: BatchWriteCommandOutput = await dynamo.send(
+        new BatchWriteCommand({ RequestItems: { [tableName]: requests } }),
+      );
       requests = out.UnprocessedItems?.[tableName];
     }
   });

@@ -1,9 +1,9 @@
 // DynamoDB access for accounts and their tokens. Only this file knows how they are laid out.
-import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
 import { dynamo } from '../shared/clients.ts';
+import { accountPk, type Item, queryAll, tableName } from '../shared/table.ts';
 import { hourBucket, toEpochSeconds } from '../shared/time.ts';
-import { accountPk, type Item, tableName, queryAll } from '../shared/table.ts';
 
 export interface Account {
   readonly accountId: string;
@@ -76,7 +76,9 @@ export async function insertAccount(account: Account, tokenHash: string): Promis
 }
 
 export async function findAccount(accountId: string): Promise<Account | undefined> {
-  const out = await dynamo.send(new GetCommand({ TableName: tableName, Key: accountKey(accountId), ConsistentRead: true }));
+  const out = await dynamo.send(
+    new GetCommand({ TableName: tableName, Key: accountKey(accountId), ConsistentRead: true }),
+  );
   return out.Item ? toAccount(out.Item) : undefined;
 }
 
@@ -87,7 +89,9 @@ export interface TokenOwner {
 }
 
 export async function findTokenOwner(tokenHash: string): Promise<TokenOwner | undefined> {
-  const out = await dynamo.send(new GetCommand({ TableName: tableName, Key: tokenKey(tokenHash), ConsistentRead: true }));
+  const out = await dynamo.send(
+    new GetCommand({ TableName: tableName, Key: tokenKey(tokenHash), ConsistentRead: true }),
+  );
   if (!out.Item) return undefined;
   const { accountId, demo, expiresAt } = out.Item as TokenOwner;
   return { accountId, demo, ...(expiresAt ? { expiresAt } : {}) };
@@ -113,7 +117,9 @@ export async function deleteItems(items: readonly Item[]): Promise<void> {
 
 /** Deletes the profile and the token together: from then on the token gets 401. Safe to repeat. */
 export async function deleteAccountAndToken(accountId: string): Promise<void> {
-  const out = await dynamo.send(new GetCommand({ TableName: tableName, Key: accountKey(accountId), ConsistentRead: true }));
+  const out = await dynamo.send(
+    new GetCommand({ TableName: tableName, Key: accountKey(accountId), ConsistentRead: true }),
+  );
   if (!out.Item) return;
   const { tokenHash } = out.Item as AccountItem;
   await dynamo.send(

@@ -37,7 +37,11 @@ export interface NewAccount {
   readonly token: string;
 }
 
-export async function createDemoAccount(input: { nickname?: string; sourceIp: string; now: number }): Promise<NewAccount> {
+export async function createDemoAccount(input: {
+  nickname?: string;
+  sourceIp: string;
+  now: number;
+}): Promise<NewAccount> {
   const config = demoConfig();
   await takeDemoAccountSlot(input.sourceIp, config.rateLimitPerMinute, input.now);
   const accountId = newId(input.now);

@@ -33,7 +33,10 @@ const PROFILE_SK = 'PROFILE';
 const ALARM_PREFIX = 'ALARM#';
 const { partitionKey: DUE_PK, sortKey: DUE_AT } = TABLE.indexes.due;
 
-export const alarmKey = (accountId: string, alarmId: string) => ({ pk: accountPk(accountId), sk: `${ALARM_PREFIX}${alarmId}` });
+export const alarmKey = (accountId: string, alarmId: string) => ({
+  pk: accountPk(accountId),
+  sk: `${ALARM_PREFIX}${alarmId}`,
+});
 const profileKey = (accountId: string) => ({ pk: accountPk(accountId), sk: PROFILE_SK });
 
 /** Whether an item of an account's partition is an alarm. */
@@ -76,7 +79,10 @@ export type InsertOutcome = 'inserted' | 'limit-reached' | 'account-gone';
  * Writes a new PENDING alarm and counts it on the profile, atomically. `pendingCap` (demo accounts)
  * refuses the alarm when the account already has that many pending; `ttl` (epoch s) is the account's expiry.
  */
-export async function insertAlarm(alarm: Alarm, options: { pendingCap?: number; ttl?: number }): Promise<InsertOutcome> {
+export async function insertAlarm(
+  alarm: Alarm,
+  options: { pendingCap?: number; ttl?: number },
+): Promise<InsertOutcome> {
   const capped = options.pendingCap !== undefined;
   try {
     await dynamo.send(
@@ -288,7 +294,13 @@ export async function cancelAlarm(alarm: Alarm, now: number): Promise<Alarm | un
     UpdateExpression: 'SET #status = :status, #version = :next REMOVE #duePk, #dueAt, #claimedUntil, #claimedBy',
     ConditionExpression: CLIENT_CHANGE_CONDITION,
     ExpressionAttributeNames: NAMES,
-    ExpressionAttributeValues: { ':status': 'CANCELLED', ':next': alarm.version + 1, ':pending': 'PENDING', ':v': alarm.version, ':now': now },
+    ExpressionAttributeValues: {
+      ':status': 'CANCELLED',
+      ':next': alarm.version + 1,
+      ':pending': 'PENDING',
+      ':v': alarm.version,
+      ':now': now,
+    },
   });
   if (!done) return undefined;
   const { claimedUntil: _claim, ...rest } = alarm;
@@ -350,7 +362,13 @@ export async function claimAlarm(
           '#claimedUntil': 'claimedUntil',
           '#claimedBy': 'claimedBy',
         },
-        ExpressionAttributeValues: { ':until': until, ':attempt': attemptId, ':pending': 'PENDING', ':v': version, ':now': now },
+        ExpressionAttributeValues: {
+          ':until': until,
+          ':attempt': attemptId,
+          ':pending': 'PENDING',
+          ':v': version,
+          ':now': now,
+        },
       }),
     );
     return true;
@@ -378,7 +396,9 @@ export async function releaseClaim(accountId: string, alarmId: string, attemptId
   }
 }
 
-export type Finish = { readonly status: 'SENT'; readonly sentAt: string } | { readonly status: 'FAILED'; readonly failureReason: string };
+export type Finish =
+  | { readonly status: 'SENT'; readonly sentAt: string }
+  | { readonly status: 'FAILED'; readonly failureReason: string };
 
 /** Records the outcome of this attempt's FCM request; false if the claim was no longer ours. */
 export function finishAlarm(accountId: string, alarmId: string, attemptId: string, finish: Finish): Promise<boolean> {
@@ -396,6 +416,11 @@ export function finishAlarm(accountId: string, alarmId: string, attemptId: strin
       '#claimedUntil': 'claimedUntil',
       '#claimedBy': 'claimedBy',
     },
-    ExpressionAttributeValues: { ':status': finish.status, ':detail': detail.value, ':pending': 'PENDING', ':attempt': attemptId },
+    ExpressionAttributeValues: {
+      ':status': finish.status,
+      ':detail': detail.value,
+      ':pending': 'PENDING',
+      ':attempt': attemptId,
+    },
   });
 }

@@ -35,7 +35,9 @@ async function readKeyText(): Promise<string> {
     try {
       return await readFile(file, 'utf8');
     } catch (error) {
-      throw new FcmAuthError(`The FCM credentials file cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new FcmAuthError(
+        `The FCM credentials file cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
     }
   }
   if (secretArn) {

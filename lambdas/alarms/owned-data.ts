@@ -11,7 +11,9 @@ const CONCURRENCY = 8;
 export async function releaseAlarmsOf(_accountId: string, owned: readonly Item[]): Promise<void> {
   // Only PENDING alarms still have a schedule (a fired one deleted itself). A message already on the
   // queue finds no alarm once the items are gone and is dropped.
-  const ids = owned.filter((item) => isAlarmItem(item) && item.status === 'PENDING').map((item) => String(item.alarmId));
+  const ids = owned
+    .filter((item) => isAlarmItem(item) && item.status === 'PENDING')
+    .map((item) => String(item.alarmId));
   let next = 0;
   const worker = async () => {
     while (next < ids.length) {

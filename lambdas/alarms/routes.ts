@@ -1,14 +1,7 @@
 // HTTP routes of alarms: a push notification at a chosen time, reschedulable and cancellable.
 import * as z from 'zod';
 import { defineRoute } from '../api/route.ts';
-import {
-  type Alarm,
-  cancelOwnAlarm,
-  createAlarm,
-  getOwnAlarm,
-  listOwnAlarms,
-  rescheduleOwnAlarm,
-} from './alarms.ts';
+import { type Alarm, cancelOwnAlarm, createAlarm, getOwnAlarm, listOwnAlarms, rescheduleOwnAlarm } from './alarms.ts';
 
 const DAY_MS = 86_400_000;
 export const MAX_LEAD_DAYS = 365;

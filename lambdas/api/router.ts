@@ -1,7 +1,7 @@
 // Matches a request to one of ROUTES, then authenticates, validates and runs the route's use case.
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ROUTES } from '../../lib/definitions.ts';
-import { MethodNotAllowedError, NotFoundError, type ErrorDetail } from '../shared/errors.ts';
+import { type ErrorDetail, MethodNotAllowedError, NotFoundError } from '../shared/errors.ts';
 import { authenticate } from './auth.ts';
 import { check, errorToResponse, parseJsonBody, throwIfInvalid, toResponse } from './http.ts';
 import type { Route } from './route.ts';

@@ -51,13 +51,18 @@ export class SchedulerRetryStrategy extends AdaptiveRetryStrategy {
     });
   }
 
-  override async acquireInitialRetryToken(scope: string): ReturnType<AdaptiveRetryStrategy['acquireInitialRetryToken']> {
+  override async acquireInitialRetryToken(
+    scope: string,
+  ): ReturnType<AdaptiveRetryStrategy['acquireInitialRetryToken']> {
     const token = await super.acquireInitialRetryToken(scope);
     this.firstAttemptAt.set(token, Date.now());
     return token;
   }
 
-  override async refreshRetryTokenForRetry(token: Token, errorInfo: ErrorInfo): ReturnType<AdaptiveRetryStrategy['refreshRetryTokenForRetry']> {
+  override async refreshRetryTokenForRetry(
+    token: Token,
+    errorInfo: ErrorInfo,
+  ): ReturnType<AdaptiveRetryStrategy['refreshRetryTokenForRetry']> {
     const startedAt = this.firstAttemptAt.get(token) ?? Date.now();
     const giveUp =
       errorInfo.errorType === 'THROTTLING'

@@ -9,7 +9,9 @@ export const metrics = new Metrics({
 });
 
 /** Runs a handler and flushes the metrics it recorded, also when it throws. */
-export function withMetrics<E, C, R>(handler: (event: E, context?: C) => Promise<R>): (event: E, context?: C) => Promise<R> {
+export function withMetrics<E, C, R>(
+  handler: (event: E, context?: C) => Promise<R>,
+): (event: E, context?: C) => Promise<R> {
   return async (event: E, context?: C) => {
     try {
       return await handler(event, context);

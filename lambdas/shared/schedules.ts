@@ -2,10 +2,10 @@
 import {
   ConflictException,
   CreateScheduleCommand,
+  type CreateScheduleCommandInput,
   DeleteScheduleCommand,
   ResourceNotFoundException,
   UpdateScheduleCommand,
-  type CreateScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
 import { ENV, SCHEDULE_RETRY_POLICY } from '../../lib/definitions.ts';
 import { scheduler } from './clients.ts';

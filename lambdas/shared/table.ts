@@ -23,7 +23,9 @@ export type Item = Record<string, unknown> & Key;
 /** Every item a query matches, following LastEvaluatedKey page by page. */
 type QueriedItem = NonNullable<QueryCommandOutput['Items']>[number];
 
-export async function queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<QueriedItem[]> {
+export async function queryAll(
+  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+): Promise<QueriedItem[]> {
   const items: QueriedItem[] = [];
   let start: Record<string, unknown> | undefined;
   do {

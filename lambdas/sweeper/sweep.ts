@@ -1,14 +1,14 @@
 // The sweeper: every few minutes, finds what should have happened but did not (an alarm still PENDING
 // well past its fireAt, a demo account past its expiresAt) and re-drives it through its normal queue.
 // The consumers are idempotent, so a re-drive of something that is merely slow changes nothing.
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { ENV, TABLE } from '../../lib/definitions.ts';
-import { dynamo, sqs } from '../shared/clients.ts';
+import { sqs } from '../shared/clients.ts';
 import { lazy, requireEnv } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
+import { queryAll } from '../shared/table.ts';
 import { hourBucket } from '../shared/time.ts';
-import { tableName, queryAll } from '../shared/table.ts';
 
 const config = lazy(() => ({
   pushQueueUrl: requireEnv(ENV.alarmPushQueueUrl),

@@ -54,7 +54,10 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGa
       return;
     }
     const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-    const body = errorBody(tooLarge ? 'HEADERS_TOO_LARGE' : 'MALFORMED_REQUEST', tooLarge ? 'The request headers are too large' : 'The request is not valid HTTP');
+    const body = errorBody(
+      tooLarge ? 'HEADERS_TOO_LARGE' : 'MALFORMED_REQUEST',
+      tooLarge ? 'The request headers are too large' : 'The request is not valid HTTP',
+    );
     const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
     socket.end(
       `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
@@ -74,7 +77,9 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGa
     try {
       answer = await invokeWithTimeout(options.function, options.handler, event);
     } catch (error) {
-      log(`[api] ${event.routeKey} ${event.rawPath}: the function failed: ${error instanceof Error ? error.stack : String(error)}`);
+      log(
+        `[api] ${event.routeKey} ${event.rawPath}: the function failed: ${error instanceof Error ? error.stack : String(error)}`,
+      );
       sendJson(res, 500, errorBody('INTERNAL', 'Internal Server Error'));
       return;
     }
@@ -344,7 +349,8 @@ export function toHttpResponse(answer: unknown): HttpResponse | undefined {
     isBase64Encoded?: unknown;
   };
   const { statusCode } = structured;
-  if (typeof statusCode !== 'number' || !Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) return undefined;
+  if (typeof statusCode !== 'number' || !Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599)
+    return undefined;
   const headers: [string, string][] = [];
   if (structured.headers !== undefined && structured.headers !== null) {
     if (typeof structured.headers !== 'object') return undefined;

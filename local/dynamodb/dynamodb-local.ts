@@ -96,7 +96,8 @@ async function launch(cwd: string, javaArgs: string[], port: number, readyTimeou
     for (;;) {
       if (!running) throw new Error(`DynamoDB Local exited during start:\n${output.join('\n')}`);
       if (await answers(endpoint)) break;
-      if (Date.now() > deadline) throw new Error(`DynamoDB Local not ready within ${readyTimeoutMs} ms:\n${output.join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(`DynamoDB Local not ready within ${readyTimeoutMs} ms:\n${output.join('\n')}`);
       await sleep(50);
     }
   } catch (error) {

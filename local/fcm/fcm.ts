@@ -4,8 +4,8 @@
 // sends is checked like FCM checks it, printed on one line and kept in `received`. Tests can script
 // FCM's answers per device token (`respondWith`) or take it down (`down`).
 import { generateKeyPair, type KeyObject, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -98,7 +98,9 @@ function fcmError(status: number, statusName: string, message: string, errorCode
         code: status,
         message,
         status: statusName,
-        ...(errorCode ? { details: [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode }] } : {}),
+        ...(errorCode
+          ? { details: [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode }] }
+          : {}),
       },
     },
   };
@@ -106,9 +108,15 @@ function fcmError(status: number, statusName: string, message: string, errorCode
 
 /** FCM HTTP v1 answers, as the real service sends them. */
 export const FCM_ANSWERS = {
-  unregistered: (): FcmScriptedResponse => fcmError(404, 'NOT_FOUND', 'Requested entity was not found.', 'UNREGISTERED'),
+  unregistered: (): FcmScriptedResponse =>
+    fcmError(404, 'NOT_FOUND', 'Requested entity was not found.', 'UNREGISTERED'),
   invalidToken: (): FcmScriptedResponse =>
-    fcmError(400, 'INVALID_ARGUMENT', 'The registration token is not a valid FCM registration token', 'INVALID_ARGUMENT'),
+    fcmError(
+      400,
+      'INVALID_ARGUMENT',
+      'The registration token is not a valid FCM registration token',
+      'INVALID_ARGUMENT',
+    ),
   senderIdMismatch: (): FcmScriptedResponse =>
     fcmError(403, 'PERMISSION_DENIED', 'SenderId mismatch', 'SENDER_ID_MISMATCH'),
   quotaExceeded: (retryAfterSeconds?: number): FcmScriptedResponse => ({
@@ -207,7 +215,10 @@ export async function startFcmStandIn(options: FcmStandInOptions = {}): Promise<
     tokenRequests++;
     const accessToken = `ya29.local-${randomBytes(32).toString('base64url')}`;
     accessTokens.set(accessToken, Date.now() + ACCESS_TOKEN_SECONDS * 1000);
-    answer(res, { status: 200, body: { access_token: accessToken, expires_in: ACCESS_TOKEN_SECONDS, token_type: 'Bearer' } });
+    answer(res, {
+      status: 200,
+      body: { access_token: accessToken, expires_in: ACCESS_TOKEN_SECONDS, token_type: 'Bearer' },
+    });
   }
 
   async function acceptPush(req: IncomingMessage, res: ServerResponse, project: string): Promise<void> {
@@ -244,7 +255,15 @@ export async function startFcmStandIn(options: FcmStandInOptions = {}): Promise<
       return respond(failure);
     }
     const name = `projects/${project}/messages/${randomUUID()}`;
-    received.push({ time, project, deviceToken: message.token, title: message.title, body: message.body, data: message.data, name });
+    received.push({
+      time,
+      project,
+      deviceToken: message.token,
+      title: message.title,
+      body: message.body,
+      data: message.data,
+      name,
+    });
     log(`${time} push to ${shorten(message.token)}: ${JSON.stringify(message.title)} ${oneLine(message.body)}`);
     respond(scripted?.body === undefined ? { status: 200, body: { name } } : scripted);
   }
@@ -300,19 +319,30 @@ async function checkAssertion(
     ({ payload } = await jwtVerify(assertion, publicKey, { algorithms: ['RS256'], clockTolerance: 30 }));
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'ERR_JWT_EXPIRED') return { error: 'invalid_grant', description: 'Invalid JWT: Token must be a short-lived token and in a reasonable timeframe.' };
+    if (code === 'ERR_JWT_EXPIRED')
+      return {
+        error: 'invalid_grant',
+        description: 'Invalid JWT: Token must be a short-lived token and in a reasonable timeframe.',
+      };
     return { error: 'invalid_grant', description: 'Invalid JWT Signature.' };
   }
-  if (payload.iss !== clientEmail) return { error: 'invalid_grant', description: 'Invalid JWT: iss is not the service account.' };
+  if (payload.iss !== clientEmail)
+    return { error: 'invalid_grant', description: 'Invalid JWT: iss is not the service account.' };
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-  if (!audiences.includes(tokenUri)) return { error: 'invalid_grant', description: 'Invalid JWT: aud is not the token endpoint.' };
+  if (!audiences.includes(tokenUri))
+    return { error: 'invalid_grant', description: 'Invalid JWT: aud is not the token endpoint.' };
   const { iat, exp } = payload;
   if (typeof iat !== 'number' || typeof exp !== 'number' || exp <= iat || exp - iat > 3600) {
-    return { error: 'invalid_grant', description: 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.' };
+    return {
+      error: 'invalid_grant',
+      description: 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.',
+    };
   }
-  if (iat > Date.now() / 1000 + 30) return { error: 'invalid_grant', description: 'Invalid JWT: iat is in the future.' };
+  if (iat > Date.now() / 1000 + 30)
+    return { error: 'invalid_grant', description: 'Invalid JWT: iat is in the future.' };
   const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
-  if (!scopes.includes(FCM_SCOPE)) return { error: 'invalid_scope', description: `The scope must include ${FCM_SCOPE}.` };
+  if (!scopes.includes(FCM_SCOPE))
+    return { error: 'invalid_scope', description: `The scope must include ${FCM_SCOPE}.` };
   return undefined;
 }
 
@@ -326,7 +356,9 @@ interface ValidMessage {
 const RESERVED_DATA_KEYS = new Set(['from', 'notification', 'message_type']);
 
 /** FCM's validation of the request body, for the fields this product sends. */
-function parseMessage(text: string | undefined): { message: ValidMessage } | { problem: string; field: string; token?: string } {
+function parseMessage(
+  text: string | undefined,
+): { message: ValidMessage } | { problem: string; field: string; token?: string } {
   let json: unknown;
   try {
     json = JSON.parse(text ?? '');
@@ -336,7 +368,8 @@ function parseMessage(text: string | undefined): { message: ValidMessage } | { p
   const message = (json as { message?: unknown } | null)?.message;
   if (!message || typeof message !== 'object') return { problem: 'message is required.', field: 'message' };
   const m = message as { token?: unknown; notification?: unknown; data?: unknown };
-  if (typeof m.token !== 'string' || m.token === '') return { problem: 'message.token is required.', field: 'message.token' };
+  if (typeof m.token !== 'string' || m.token === '')
+    return { problem: 'message.token is required.', field: 'message.token' };
   const token = m.token;
   const n = m.notification as { title?: unknown; body?: unknown } | undefined;
   if (!n || typeof n !== 'object' || typeof n.title !== 'string' || typeof n.body !== 'string') {
@@ -349,7 +382,11 @@ function parseMessage(text: string | undefined): { message: ValidMessage } | { p
     }
     for (const [key, value] of Object.entries(m.data)) {
       if (typeof value !== 'string') {
-        return { problem: `Invalid value at 'message.data[${key}].value' (TYPE_STRING)`, field: `message.data[${key}].value`, token };
+        return {
+          problem: `Invalid value at 'message.data[${key}].value' (TYPE_STRING)`,
+          field: `message.data[${key}].value`,
+          token,
+        };
       }
       if (RESERVED_DATA_KEYS.has(key) || key.startsWith('google') || key.startsWith('gcm')) {
         return { problem: `Invalid data payload key: ${key}`, field: 'message.data', token };
@@ -415,7 +452,8 @@ async function readText(req: IncomingMessage): Promise<string | undefined> {
 }
 
 function errorCodeOf(response: FcmScriptedResponse): string {
-  const error = (response.body as { error?: { status?: string; details?: { errorCode?: string }[] } } | undefined)?.error;
+  const error = (response.body as { error?: { status?: string; details?: { errorCode?: string }[] } } | undefined)
+    ?.error;
   return error?.details?.find((d) => d.errorCode)?.errorCode ?? error?.status ?? '';
 }
 

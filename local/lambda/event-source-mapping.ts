@@ -100,7 +100,9 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
     if (!crashPlan || crashPlan.left <= 0 || size < crashPlan.minRecords) return undefined;
     crashPlan.left--;
     crashes++;
-    return crashPlan.redeliverAfterSeconds === undefined ? {} : { redeliverAfterSeconds: crashPlan.redeliverAfterSeconds };
+    return crashPlan.redeliverAfterSeconds === undefined
+      ? {}
+      : { redeliverAfterSeconds: crashPlan.redeliverAfterSeconds };
   };
 
   async function poll(): Promise<void> {
@@ -217,7 +219,9 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
         crashPlan = {
           left: times,
           minRecords: crashOptions.minRecords ?? 1,
-          ...(crashOptions.redeliverAfterSeconds === undefined ? {} : { redeliverAfterSeconds: crashOptions.redeliverAfterSeconds }),
+          ...(crashOptions.redeliverAfterSeconds === undefined
+            ? {}
+            : { redeliverAfterSeconds: crashOptions.redeliverAfterSeconds }),
         };
       },
       get crashes() {
@@ -228,7 +232,8 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
       stopped ??= (async () => {
         stopping.abort();
         await Promise.race([Promise.allSettled(pollers), sleep(STOP_GRACE_MS)]);
-        if (inFlight.size > 0) log(`[${name}] stopped with ${inFlight.size} batch(es) unfinished; they will be redelivered`);
+        if (inFlight.size > 0)
+          log(`[${name}] stopped with ${inFlight.size} batch(es) unfinished; they will be redelivered`);
         quiet = true;
       })();
       return stopped;
@@ -248,7 +253,10 @@ export function failedMessageIds(answer: unknown, batch: ReadonlySet<string>): S
   if (!Array.isArray(failures)) throw new Error('batchItemFailures is not a list');
   const failed = new Set<string>();
   for (const failure of failures) {
-    const id: unknown = failure !== null && typeof failure === 'object' ? (failure as { itemIdentifier?: unknown }).itemIdentifier : undefined;
+    const id: unknown =
+      failure !== null && typeof failure === 'object'
+        ? (failure as { itemIdentifier?: unknown }).itemIdentifier
+        : undefined;
     if (typeof id !== 'string' || !batch.has(id)) {
       throw new Error(`batchItemFailures names ${JSON.stringify(id)}, which is not a message of this batch`);
     }

@@ -1,6 +1,11 @@
 // How the local Scheduler hands an invocation to its SQS target, and a dead-letter event to the
 // schedule's DLQ, through a real SQSClient pointed at the local SQS.
-import { GetQueueUrlCommand, type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueUrlCommand,
+  type MessageAttributeValue,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { FaultInjector } from './faults.ts';
 import type { ScheduleRecord } from './model.ts';
 

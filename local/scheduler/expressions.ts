@@ -189,7 +189,14 @@ function compileCron(body: string, expression: string, timeZone: string): Cron {
     const outside = values.find((v) => Number(v) < spec.min || Number(v) > spec.max);
     if (outside !== undefined) throw invalid(`${spec.name} value ${outside} is out of range`);
   });
-  const [minutes, hours, dayOfMonth, month, dayOfWeek, year] = fields as [string, string, string, string, string, string];
+  const [minutes, hours, dayOfMonth, month, dayOfWeek, year] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   if ((dayOfMonth === '?') === (dayOfWeek === '?')) {
     throw invalid('exactly one of day-of-month and day-of-week must be ?');
   }

@@ -56,14 +56,17 @@ export class ScheduleFiring {
     const fireAt = this.dueTime(schedule);
     if (fireAt === undefined) return;
     const wait = Math.max(0, fireAt - this.options.clock());
-    const timer = setTimeout(() => {
-      this.timers.delete(keyOf(schedule));
-      const current = this.options.store.getSchedule(schedule.group, schedule.name);
-      if (!current) return;
-      // Timers can wake a little early, and long waits come in steps: never fire before the time.
-      if (this.options.clock() < fireAt) this.arm(current);
-      else this.fire(current, fireAt);
-    }, Math.min(wait, MAX_TIMER_MS));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(keyOf(schedule));
+        const current = this.options.store.getSchedule(schedule.group, schedule.name);
+        if (!current) return;
+        // Timers can wake a little early, and long waits come in steps: never fire before the time.
+        if (this.options.clock() < fireAt) this.arm(current);
+        else this.fire(current, fireAt);
+      },
+      Math.min(wait, MAX_TIMER_MS),
+    );
     timer.unref();
     this.timers.set(keyOf(schedule), { timer, fireAt });
   }
@@ -165,7 +168,10 @@ export class ScheduleFiring {
     };
 
     if (clock() > deadline) {
-      return giveUp(new DeliveryError('MaximumEventAgeExceeded', 'The event is older than MaximumEventAgeInSeconds.'), 0);
+      return giveUp(
+        new DeliveryError('MaximumEventAgeExceeded', 'The event is older than MaximumEventAgeInSeconds.'),
+        0,
+      );
     }
     for (let attempt = 1; ; attempt++) {
       try {
@@ -187,7 +193,14 @@ export class ScheduleFiring {
   private complete(invocation: Invocation, outcome: { ok: boolean; attempts: number }): void {
     const { store, clock } = this.options;
     const { schedule, scheduledTime, executionId } = invocation;
-    this.fired.push({ name: schedule.name, group: schedule.group, at: clock(), scheduledAt: scheduledTime, ...outcome, executionId });
+    this.fired.push({
+      name: schedule.name,
+      group: schedule.group,
+      at: clock(),
+      scheduledAt: scheduledTime,
+      ...outcome,
+      executionId,
+    });
     const current = store.getSchedule(schedule.group, schedule.name);
     if (!current) return;
     const sameDefinition = current.lastModificationDate === schedule.lastModificationDate;

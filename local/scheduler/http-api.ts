@@ -9,8 +9,8 @@ import {
   DEFAULT_GROUP,
   type GroupRecord,
   notFound,
-  SchedulerApiError,
   type ScheduleRecord,
+  SchedulerApiError,
   validateName,
   validateScheduleBody,
   validationError,
@@ -71,7 +71,8 @@ function maxResults(query: URLSearchParams): number {
   const raw = query.get('MaxResults');
   if (raw === null) return 100;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 100) throw validationError('MaxResults must be between 1 and 100.');
+  if (!Number.isInteger(value) || value < 1 || value > 100)
+    throw validationError('MaxResults must be between 1 and 100.');
   return value;
 }
 
@@ -287,7 +288,8 @@ export function createApiListener(deps: ApiDependencies): (req: IncomingMessage,
     const method = req.method ?? 'GET';
     const routeKey = `${method} /${collection ?? ''}${encodedName === undefined ? '' : '/{Name}'}`;
     const operation = extra === undefined ? ROUTES[routeKey] : undefined;
-    if (!operation) throw new SchedulerApiError(404, 'UnknownOperationException', `No operation ${method} ${url.pathname}.`);
+    if (!operation)
+      throw new SchedulerApiError(404, 'UnknownOperationException', `No operation ${method} ${url.pathname}.`);
     const body = await readBody(req);
     const fault = deps.faults.apiCallFault();
     if (fault) throw fault;

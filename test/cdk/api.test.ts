@@ -51,7 +51,10 @@ describe('the HTTP API', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
       AutoDeploy: true,
-      DefaultRouteSettings: { ThrottlingRateLimit: API_THROTTLE.rateLimit, ThrottlingBurstLimit: API_THROTTLE.burstLimit },
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: API_THROTTLE.rateLimit,
+        ThrottlingBurstLimit: API_THROTTLE.burstLimit,
+      },
     });
   });
 
@@ -74,7 +77,13 @@ describe('the HTTP API', () => {
         SourceArn: {
           'Fn::Join': [
             '',
-            ['arn:', { Ref: 'AWS::Partition' }, `:execute-api:${TEST_ENV.region}:${TEST_ENV.account}:`, refOf(logicalId(stack.api)), '/*/*/*'],
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              `:execute-api:${TEST_ENV.region}:${TEST_ENV.account}:`,
+              refOf(logicalId(stack.api)),
+              '/*/*/*',
+            ],
           ],
         },
       },

@@ -35,17 +35,23 @@ describe('every function', () => {
     template.resourceCountIs('AWS::Lambda::Function', functionEntries.length);
   });
 
-  it.each(functionEntries)('should run %s on nodejs22.x, arm64, handler index.handler, with its timeout and memory', (key, definition) => {
-    expect(propsOf(key)).toMatchObject({
-      Runtime: 'nodejs22.x',
-      Architectures: ['arm64'],
-      Handler: `index.${definition.handler}`,
-      Timeout: definition.timeoutSeconds,
-      MemorySize: definition.memoryMb,
-      TracingConfig: { Mode: 'Active' },
-    });
-    expect(envOf(key)).toMatchObject({ POWERTOOLS_SERVICE_NAME: definition.id, NODE_OPTIONS: '--enable-source-maps' });
-  });
+  it.each(functionEntries)(
+    'should run %s on nodejs22.x, arm64, handler index.handler, with its timeout and memory',
+    (key, definition) => {
+      expect(propsOf(key)).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: `index.${definition.handler}`,
+        Timeout: definition.timeoutSeconds,
+        MemorySize: definition.memoryMb,
+        TracingConfig: { Mode: 'Active' },
+      });
+      expect(envOf(key)).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: definition.id,
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+    },
+  );
 
   it.each(functionEntries)('should log %s to its own log group with a retention period', (key) => {
     const logGroupRef = (propsOf(key).LoggingConfig as { LogGroup: unknown }).LogGroup;
@@ -55,22 +61,28 @@ describe('every function', () => {
     });
   });
 
-  it.each(functionEntries)('should point %s at an entry module that exports a function named handler', async (_key, definition) => {
-    const entry = join(REPO_ROOT, definition.entry);
-    expect(existsSync(entry), `${definition.entry} is missing`).toBe(true);
-    const module = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
-    expect(typeof module[definition.handler]).toBe('function');
-  });
+  it.each(functionEntries)(
+    'should point %s at an entry module that exports a function named handler',
+    async (_key, definition) => {
+      const entry = join(REPO_ROOT, definition.entry);
+      expect(existsSync(entry), `${definition.entry} is missing`).toBe(true);
+      const module = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
+      expect(typeof module[definition.handler]).toBe('function');
+    },
+  );
 
-  it.each(functionEntries)('should ship %s as an ESM bundle of its entry, with a source map, without the AWS SDK', (key, definition) => {
-    const bundleDir = bundleDirOf(key);
-    const bundle = readFileSync(join(bundleDir, 'index.mjs'), 'utf8');
-    const sourceMap = JSON.parse(readFileSync(join(bundleDir, 'index.mjs.map'), 'utf8')) as { sources: string[] };
-    expect(sourceMap.sources.some((source) => source.endsWith(definition.entry))).toBe(true);
-    expect(bundle.startsWith("import { createRequire } from 'node:module';")).toBe(true);
-    // The SDK is imported from the runtime, never bundled.
-    expect(sourceMap.sources.filter((source) => source.includes('node_modules/@aws-sdk/'))).toEqual([]);
-  });
+  it.each(functionEntries)(
+    'should ship %s as an ESM bundle of its entry, with a source map, without the AWS SDK',
+    (key, definition) => {
+      const bundleDir = bundleDirOf(key);
+      const bundle = readFileSync(join(bundleDir, 'index.mjs'), 'utf8');
+      const sourceMap = JSON.parse(readFileSync(join(bundleDir, 'index.mjs.map'), 'utf8')) as { sources: string[] };
+      expect(sourceMap.sources.some((source) => source.endsWith(definition.entry))).toBe(true);
+      expect(bundle.startsWith("import { createRequire } from 'node:module';")).toBe(true);
+      // The SDK is imported from the runtime, never bundled.
+      expect(sourceMap.sources.filter((source) => source.includes('node_modules/@aws-sdk/'))).toEqual([]);
+    },
+  );
 
   it('should leave the SDK imports of a bundle pointing at the runtime-provided packages', () => {
     const bundle = readFileSync(join(bundleDirOf('api'), 'index.mjs'), 'utf8');
@@ -83,17 +95,20 @@ describe('the consumers', () => {
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', consumerEntries.length);
   });
 
-  it.each(consumerEntries)('should feed %s from its queue with the defined batch size and ReportBatchItemFailures', (key, definition) => {
-    const queue = stack.queues[definition.queue as QueueKey].queue;
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      EventSourceArn: arnOf(logicalId(queue)),
-      FunctionName: refOf(logicalId(stack.functions[key])),
-      BatchSize: definition.batchSize,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      MaximumBatchingWindowInSeconds:
-        definition.maxBatchingWindowSeconds === undefined ? Match.absent() : definition.maxBatchingWindowSeconds,
-    });
-  });
+  it.each(consumerEntries)(
+    'should feed %s from its queue with the defined batch size and ReportBatchItemFailures',
+    (key, definition) => {
+      const queue = stack.queues[definition.queue as QueueKey].queue;
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: arnOf(logicalId(queue)),
+        FunctionName: refOf(logicalId(stack.functions[key])),
+        BatchSize: definition.batchSize,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        MaximumBatchingWindowInSeconds:
+          definition.maxBatchingWindowSeconds === undefined ? Match.absent() : definition.maxBatchingWindowSeconds,
+      });
+    },
+  );
 });
 
 describe('function environments', () => {

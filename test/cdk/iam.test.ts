@@ -1,7 +1,7 @@
 // Least privilege, read from the synthesized policies: who may do what to which resource.
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV, FUNCTIONS, type QueueKey, QUEUES, RECURRING_SCHEDULES, SCHEDULE_GROUPS } from '../../lib/definitions.ts';
+import { ENV, FUNCTIONS, QUEUES, type QueueKey, RECURRING_SCHEDULES, SCHEDULE_GROUPS } from '../../lib/definitions.ts';
 import { SCHEDULE_ACTIONS, XRAY_WRITE_ACTIONS } from '../../lib/house-function.ts';
 import { ONE_OFF_SCHEDULE_TARGETS, type SchedulingStack } from '../../lib/scheduling-stack.ts';
 import {
@@ -37,9 +37,13 @@ const sameSet = (a: unknown[], b: unknown[]) =>
 
 /** The resource string of `arn:...:schedule/<group name>/*`, the way the template spells it. */
 const schedulesOfGroup = (group: 'demoAccounts' | 'alarms' | 'recurring') => {
-  const name = resourcesOf(template, 'AWS::Scheduler::ScheduleGroup')[logicalId(stack.scheduleGroups[group])]?.Properties.Name;
+  const name = resourcesOf(template, 'AWS::Scheduler::ScheduleGroup')[logicalId(stack.scheduleGroups[group])]
+    ?.Properties.Name;
   return {
-    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:scheduler:${TEST_ENV.region}:${TEST_ENV.account}:schedule/${name}/*`]],
+    'Fn::Join': [
+      '',
+      ['arn:', { Ref: 'AWS::Partition' }, `:scheduler:${TEST_ENV.region}:${TEST_ENV.account}:schedule/${name}/*`],
+    ],
   };
 };
 
@@ -116,20 +120,27 @@ describe('the functions', () => {
   });
 
   it('should let no function but the API pass any role', () => {
-    for (const key of functionKeys.filter((k) => k !== 'api')) expect(allows(statementsOf(key), 'iam:PassRole')).toEqual([]);
+    for (const key of functionKeys.filter((k) => k !== 'api'))
+      expect(allows(statementsOf(key), 'iam:PassRole')).toEqual([]);
   });
 
   it('should let the expiry function only delete schedules, in the demo-account and alarm groups', () => {
     const statements = statementsOf('expireDemoAccount');
     const schedulerActions = statements.flatMap(actionsOf).filter((a) => a.startsWith('scheduler:'));
     expect(schedulerActions).toEqual([...SCHEDULE_ACTIONS.delete]);
-    sameSet(resourcesAllowed(statements, 'scheduler:DeleteSchedule'), [schedulesOfGroup('alarms'), schedulesOfGroup('demoAccounts')]);
+    sameSet(resourcesAllowed(statements, 'scheduler:DeleteSchedule'), [
+      schedulesOfGroup('alarms'),
+      schedulesOfGroup('demoAccounts'),
+    ]);
   });
 
-  it.each(['sendDueAlarm', 'markAbsentees', 'sweep'] as const)('should keep the %s function away from the scheduler entirely', (key) => {
-    const actions = statementsOf(key).flatMap(actionsOf);
-    expect(actions.filter((a) => a.startsWith('scheduler:') || a.startsWith('iam:'))).toEqual([]);
-  });
+  it.each(['sendDueAlarm', 'markAbsentees', 'sweep'] as const)(
+    'should keep the %s function away from the scheduler entirely',
+    (key) => {
+      const actions = statementsOf(key).flatMap(actionsOf);
+      expect(actions.filter((a) => a.startsWith('scheduler:') || a.startsWith('iam:'))).toEqual([]);
+    },
+  );
 
   it('should let no function touch the recurring schedule group', () => {
     const recurring = JSON.stringify(schedulesOfGroup('recurring'));
@@ -138,11 +149,18 @@ describe('the functions', () => {
     }
   });
 
-  it.each(functionKeys)('should grant the %s function Resource "*" only for the X-Ray writes, which have no resource-level permissions', (key) => {
-    const wildcard = statementsOf(key).filter((s) => resourcesOfStatement(s).includes('*'));
-    expect(wildcard.flatMap(actionsOf).sort()).toEqual([...XRAY_WRITE_ACTIONS].sort());
-    expect(statementsOf(key).flatMap(actionsOf).filter((a) => a.includes('*'))).toEqual([]);
-  });
+  it.each(functionKeys)(
+    'should grant the %s function Resource "*" only for the X-Ray writes, which have no resource-level permissions',
+    (key) => {
+      const wildcard = statementsOf(key).filter((s) => resourcesOfStatement(s).includes('*'));
+      expect(wildcard.flatMap(actionsOf).sort()).toEqual([...XRAY_WRITE_ACTIONS].sort());
+      expect(
+        statementsOf(key)
+          .flatMap(actionsOf)
+          .filter((a) => a.includes('*')),
+      ).toEqual([]);
+    },
+  );
 
   it.each(functionKeys)('should give the %s function a role of its own, with no managed policy', (key) => {
     const role = resourcesOf(template, 'AWS::IAM::Role')[roleOf(key)]?.Properties;
@@ -179,26 +197,34 @@ describe('the functions', () => {
     sameSet(sendsTo('expireDemoAccount'), []);
   });
 
-  it.each(functionKeys)('should let the %s function use every table, queue URL, schedule group and secret it is told about', (key) => {
-    const statements = statementsOf(key);
-    const env = (propertiesOf(template, 'AWS::Lambda::Function', logicalId(stack.functions[key])).Environment as {
-      Variables: Record<string, unknown>;
-    }).Variables;
-    const queueIds = new Set(Object.keys(resourcesOf(template, 'AWS::SQS::Queue')));
-    const may = (actions: readonly string[], resource: unknown) =>
-      actions.some((action) => resourcesAllowed(statements, action).some((r) => JSON.stringify(r) === JSON.stringify(resource)));
-    for (const [name, value] of Object.entries(env)) {
-      const ref = (value as { Ref?: string }).Ref;
-      if (name === ENV.tableName) expect(may(['dynamodb:GetItem'], arnOf(logicalId(stack.table))), name).toBe(true);
-      else if (ref && queueIds.has(ref)) expect(may(['sqs:SendMessage', 'sqs:ChangeMessageVisibility'], arnOf(ref)), name).toBe(true);
-      else if (name.endsWith('_SECRET_ARN')) expect(may(['secretsmanager:GetSecretValue'], value), name).toBe(true);
-    }
-    for (const group of ['demoAccounts', 'alarms'] as const) {
-      if (SCHEDULE_GROUPS[group].env in env) {
-        expect(may(['scheduler:DeleteSchedule'], schedulesOfGroup(group)), SCHEDULE_GROUPS[group].env).toBe(true);
+  it.each(functionKeys)(
+    'should let the %s function use every table, queue URL, schedule group and secret it is told about',
+    (key) => {
+      const statements = statementsOf(key);
+      const env = (
+        propertiesOf(template, 'AWS::Lambda::Function', logicalId(stack.functions[key])).Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
+      const queueIds = new Set(Object.keys(resourcesOf(template, 'AWS::SQS::Queue')));
+      const may = (actions: readonly string[], resource: unknown) =>
+        actions.some((action) =>
+          resourcesAllowed(statements, action).some((r) => JSON.stringify(r) === JSON.stringify(resource)),
+        );
+      for (const [name, value] of Object.entries(env)) {
+        const ref = (value as { Ref?: string }).Ref;
+        if (name === ENV.tableName) expect(may(['dynamodb:GetItem'], arnOf(logicalId(stack.table))), name).toBe(true);
+        else if (ref && queueIds.has(ref))
+          expect(may(['sqs:SendMessage', 'sqs:ChangeMessageVisibility'], arnOf(ref)), name).toBe(true);
+        else if (name.endsWith('_SECRET_ARN')) expect(may(['secretsmanager:GetSecretValue'], value), name).toBe(true);
       }
-    }
-  });
+      for (const group of ['demoAccounts', 'alarms'] as const) {
+        if (SCHEDULE_GROUPS[group].env in env) {
+          expect(may(['scheduler:DeleteSchedule'], schedulesOfGroup(group)), SCHEDULE_GROUPS[group].env).toBe(true);
+        }
+      }
+    },
+  );
 
   it('should let the push function change the visibility of its own queue messages, for backoff', () => {
     sameSet(resourcesAllowed(statementsOf('sendDueAlarm'), 'sqs:ChangeMessageVisibility'), [

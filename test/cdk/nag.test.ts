@@ -16,9 +16,11 @@ beforeAll(() => {
 });
 
 const findingsOf = (scope: IConstruct) =>
-  new AwsSolutionsChecks(scope).validateScope(scope).violations.flatMap((v) =>
-    v.violatingResources.map((r) => `${v.severity} ${v.ruleName} at ${r.constructPath ?? r.resourceLogicalId}`),
-  );
+  new AwsSolutionsChecks(scope)
+    .validateScope(scope)
+    .violations.flatMap((v) =>
+      v.violatingResources.map((r) => `${v.severity} ${v.ruleName} at ${r.constructPath ?? r.resourceLogicalId}`),
+    );
 
 const acknowledgementsOn = (construct: IConstruct): Record<string, string> =>
   Object.assign(

@@ -54,24 +54,30 @@ describe('recurring schedules', () => {
       (s) => s.Properties.ScheduleExpression === RECURRING_SCHEDULES.nightlyAbsence.expression,
     );
     expect(schedule).toBeDefined();
-    const input = JSON.parse((schedule?.Properties.Target as { Input?: string } | undefined)?.Input ?? '{}') as Record<string, unknown>;
+    const input = JSON.parse((schedule?.Properties.Target as { Input?: string } | undefined)?.Input ?? '{}') as Record<
+      string,
+      unknown
+    >;
     expect(input.at).toBe('<aws.scheduler.scheduled-time>');
   });
 
-  it.each(Object.values(RECURRING_SCHEDULES))('should deliver the $id schedule as defined: expression, time zone, queue, input', (definition) => {
-    template.hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: definition.expression,
-      ScheduleExpressionTimezone: definition.timezone,
-      Target: {
-        Arn: arnOf(logicalId(stack.queues[definition.queue].queue)),
-        RoleArn: arnOf(logicalId(stack.schedulerRole)),
-        Input: JSON.stringify(definition.input),
-        RetryPolicy: {
-          MaximumEventAgeInSeconds: SCHEDULE_RETRY_POLICY.maximumEventAgeInSeconds,
-          MaximumRetryAttempts: SCHEDULE_RETRY_POLICY.maximumRetryAttempts,
+  it.each(Object.values(RECURRING_SCHEDULES))(
+    'should deliver the $id schedule as defined: expression, time zone, queue, input',
+    (definition) => {
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: definition.expression,
+        ScheduleExpressionTimezone: definition.timezone,
+        Target: {
+          Arn: arnOf(logicalId(stack.queues[definition.queue].queue)),
+          RoleArn: arnOf(logicalId(stack.schedulerRole)),
+          Input: JSON.stringify(definition.input),
+          RetryPolicy: {
+            MaximumEventAgeInSeconds: SCHEDULE_RETRY_POLICY.maximumEventAgeInSeconds,
+            MaximumRetryAttempts: SCHEDULE_RETRY_POLICY.maximumRetryAttempts,
+          },
+          DeadLetterConfig: { Arn: arnOf(logicalId(stack.scheduleDeliveryDlq)) },
         },
-        DeadLetterConfig: { Arn: arnOf(logicalId(stack.scheduleDeliveryDlq)) },
-      },
-    });
-  });
+      });
+    },
+  );
 });

@@ -9,8 +9,9 @@ import { FUNCTIONS, type FunctionDefinition, type QueueKey } from '../../lib/def
 import { REPO_ROOT } from '../../lib/house-function.ts';
 import { SchedulingStack, STACK_ID } from '../../lib/scheduling-stack.ts';
 
-const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })
-  .context;
+const CDK_JSON_CONTEXT = (
+  JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }
+).context;
 
 export interface SynthOptions {
   /** Extra context, e.g. `demoTtlSeconds`. */
@@ -47,7 +48,8 @@ export function synthesize({ context = {}, bundle = true }: SynthOptions = {}): 
 /** The logical id a construct (or its default CloudFormation resource) has in the template. */
 export function logicalId(construct: IConstruct): string {
   const element = CfnElement.isCfnElement(construct) ? construct : construct.node.defaultChild;
-  if (!element || !CfnElement.isCfnElement(element)) throw new Error(`${construct.node.path} has no CloudFormation resource`);
+  if (!element || !CfnElement.isCfnElement(element))
+    throw new Error(`${construct.node.path} has no CloudFormation resource`);
   return Stack.of(element).resolve(Stack.of(element).getLogicalId(element)) as string;
 }
 
@@ -92,7 +94,9 @@ export type FunctionKey = keyof typeof FUNCTIONS;
 
 /** The function that consumes a queue, by its FUNCTIONS key. */
 export function consumerOf(queue: QueueKey): FunctionKey {
-  const key = (Object.keys(FUNCTIONS) as FunctionKey[]).find((k) => (FUNCTIONS[k] as FunctionDefinition).queue === queue);
+  const key = (Object.keys(FUNCTIONS) as FunctionKey[]).find(
+    (k) => (FUNCTIONS[k] as FunctionDefinition).queue === queue,
+  );
   if (!key) throw new Error(`No function consumes ${queue}`);
   return key;
 }

@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   dlqId,
   FUNCTIONS,
-  type QueueDefinition,
   QUEUES,
+  type QueueDefinition,
   type QueueKey,
   SCHEDULE_DELIVERY_DLQ_ID,
   TABLE,
@@ -48,7 +48,11 @@ describe('the table', () => {
   it('should have every defined index, keyed as defined, projecting all attributes', () => {
     const [table] = Object.values(resourcesOf(template, 'AWS::DynamoDB::Table'));
     const indexes = table?.Properties.GlobalSecondaryIndexes as { IndexName: string }[];
-    expect(indexes.map((index) => index.IndexName).sort()).toEqual(Object.values(TABLE.indexes).map((i) => i.name).sort());
+    expect(indexes.map((index) => index.IndexName).sort()).toEqual(
+      Object.values(TABLE.indexes)
+        .map((i) => i.name)
+        .sort(),
+    );
     for (const index of Object.values(TABLE.indexes)) {
       expect(indexes).toContainEqual({
         IndexName: index.name,
@@ -67,31 +71,42 @@ describe('the queues', () => {
     template.resourceCountIs('AWS::SQS::Queue', queueEntries.length * 2 + 1);
   });
 
-  it.each(queueEntries)('should encrypt the %s queue and send a message to its DLQ after the defined receive count', (key, definition) => {
-    const { queue, deadLetterQueue } = stack.queues[key];
-    template.hasResourceProperties('AWS::SQS::Queue', {
-      QueueName: Match.absent(),
-      SqsManagedSseEnabled: true,
-      VisibilityTimeout: definition.visibilityTimeoutSeconds,
-      MessageRetentionPeriod: definition.retentionDays * 86_400,
-      RedrivePolicy: { deadLetterTargetArn: arnOf(logicalId(deadLetterQueue)), maxReceiveCount: definition.maxReceiveCount },
-    });
-    expect(resourcesOf(template, 'AWS::SQS::Queue')[logicalId(queue)]?.Properties.RedrivePolicy).toEqual({
-      deadLetterTargetArn: arnOf(logicalId(deadLetterQueue)),
-      maxReceiveCount: definition.maxReceiveCount,
-    });
-    expect(deadLetterQueue.node.id).toBe(pascal(dlqId(definition)));
-    expect(resourcesOf(template, 'AWS::SQS::Queue')[logicalId(deadLetterQueue)]?.Properties.SqsManagedSseEnabled).toBe(true);
-  });
+  it.each(queueEntries)(
+    'should encrypt the %s queue and send a message to its DLQ after the defined receive count',
+    (key, definition) => {
+      const { queue, deadLetterQueue } = stack.queues[key];
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: Match.absent(),
+        SqsManagedSseEnabled: true,
+        VisibilityTimeout: definition.visibilityTimeoutSeconds,
+        MessageRetentionPeriod: definition.retentionDays * 86_400,
+        RedrivePolicy: {
+          deadLetterTargetArn: arnOf(logicalId(deadLetterQueue)),
+          maxReceiveCount: definition.maxReceiveCount,
+        },
+      });
+      expect(resourcesOf(template, 'AWS::SQS::Queue')[logicalId(queue)]?.Properties.RedrivePolicy).toEqual({
+        deadLetterTargetArn: arnOf(logicalId(deadLetterQueue)),
+        maxReceiveCount: definition.maxReceiveCount,
+      });
+      expect(deadLetterQueue.node.id).toBe(pascal(dlqId(definition)));
+      expect(
+        resourcesOf(template, 'AWS::SQS::Queue')[logicalId(deadLetterQueue)]?.Properties.SqsManagedSseEnabled,
+      ).toBe(true);
+    },
+  );
 
-  it.each(queueEntries)('should give the %s queue a visibility timeout above its consumer function timeout', (key, definition) => {
-    const consumer = stack.functions[consumerOf(key)];
-    const queueProps = resourcesOf(template, 'AWS::SQS::Queue')[logicalId(stack.queues[key].queue)]?.Properties;
-    const functionProps = resourcesOf(template, 'AWS::Lambda::Function')[logicalId(consumer)]?.Properties;
-    expect(functionProps?.Timeout).toBe(consumer.definition.timeoutSeconds);
-    expect(queueProps?.VisibilityTimeout).toBe(definition.visibilityTimeoutSeconds);
-    expect(Number(queueProps?.VisibilityTimeout)).toBeGreaterThan(Number(functionProps?.Timeout));
-  });
+  it.each(queueEntries)(
+    'should give the %s queue a visibility timeout above its consumer function timeout',
+    (key, definition) => {
+      const consumer = stack.functions[consumerOf(key)];
+      const queueProps = resourcesOf(template, 'AWS::SQS::Queue')[logicalId(stack.queues[key].queue)]?.Properties;
+      const functionProps = resourcesOf(template, 'AWS::Lambda::Function')[logicalId(consumer)]?.Properties;
+      expect(functionProps?.Timeout).toBe(consumer.definition.timeoutSeconds);
+      expect(queueProps?.VisibilityTimeout).toBe(definition.visibilityTimeoutSeconds);
+      expect(Number(queueProps?.VisibilityTimeout)).toBeGreaterThan(Number(functionProps?.Timeout));
+    },
+  );
 
   it('should refuse every queue, DLQs included, any request not made over TLS', () => {
     const queueIds = Object.keys(resourcesOf(template, 'AWS::SQS::Queue'));
@@ -118,7 +133,9 @@ describe('the queues', () => {
 
   it('should refuse to synthesize a queue whose visibility timeout is not above its consumer timeout', () => {
     const queue = { ...QUEUES.absence, visibilityTimeoutSeconds: FUNCTIONS.markAbsentees.timeoutSeconds };
-    expect(() => assertVisibilityAboveTimeout(queue, FUNCTIONS.markAbsentees)).toThrow(/visibility timeout .* must be above/);
+    expect(() => assertVisibilityAboveTimeout(queue, FUNCTIONS.markAbsentees)).toThrow(
+      /visibility timeout .* must be above/,
+    );
     expect(() => assertVisibilityAboveTimeout(QUEUES.absence, FUNCTIONS.markAbsentees)).not.toThrow();
   });
 });

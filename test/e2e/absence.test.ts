@@ -26,13 +26,22 @@ async function account(nickname: string): Promise<Member> {
   return { accountId: res.body.accountId, token: res.body.token };
 }
 
-async function study(owner: Member, autoAttendance: boolean, members: Member[], weeks: Record<number, number>, penalty: number | 'default' = 7) {
+async function study(
+  owner: Member,
+  autoAttendance: boolean,
+  members: Member[],
+  weeks: Record<number, number>,
+  penalty: number | 'default' = 7,
+) {
   const body = { name: 'algorithms', autoAttendance, ...(penalty === 'default' ? {} : { absencePenalty: penalty }) };
   const created = await api('POST', '/studies', { token: owner.token, body });
   expect(created.status).toBe(201);
   const { studyId } = created.body;
   for (const m of members) {
-    expect((await api('POST', `/studies/${studyId}/participants`, { token: owner.token, body: { accountId: m.accountId } })).status).toBe(201);
+    expect(
+      (await api('POST', `/studies/${studyId}/participants`, { token: owner.token, body: { accountId: m.accountId } }))
+        .status,
+    ).toBe(201);
   }
   for (const [week, endsAt] of Object.entries(weeks)) {
     const res = await api('POST', `/studies/${studyId}/weeks`, {
@@ -47,16 +56,23 @@ async function study(owner: Member, autoAttendance: boolean, members: Member[], 
 const score = async (m: Member) => (await api('GET', '/accounts/me', { token: m.token })).body.score as number;
 const attendance = async (owner: Member, studyId: string, week: number) =>
   Object.fromEntries(
-    ((await api('GET', `/studies/${studyId}/weeks/${week}/attendance`, { token: owner.token })).body.items as { accountId: string; status: string }[]).map(
-      (i) => [i.accountId, i.status],
-    ),
+    (
+      (await api('GET', `/studies/${studyId}/weeks/${week}/attendance`, { token: owner.token })).body.items as {
+        accountId: string;
+        status: string;
+      }[]
+    ).map((i) => [i.accountId, i.status]),
   );
 
 async function runToCompletion(runId: string) {
-  return waitFor(async () => {
-    const res = await api('GET', `/admin/absence-runs/${runId}`, { token: cloud.adminToken });
-    return res.body.status === 'DONE' ? res.body : undefined;
-  }, 20_000, 100);
+  return waitFor(
+    async () => {
+      const res = await api('GET', `/admin/absence-runs/${runId}`, { token: cloud.adminToken });
+      return res.body.status === 'DONE' ? res.body : undefined;
+    },
+    20_000,
+    100,
+  );
 }
 
 beforeAll(async () => {
@@ -92,14 +108,25 @@ describe('the absence batch', () => {
     expect(runs.map((r) => r.status)).toEqual([202, 202, 202]);
     const done = await Promise.all(runs.map((r) => runToCompletion(r.body.runId)));
     // A rerun half an hour later overlaps the window (week 1 again, week 2 now outside).
-    const rerun = await api('POST', '/admin/absence-runs', { token: cloud.adminToken, body: { at: iso(AT + HOUR / 2) } });
+    const rerun = await api('POST', '/admin/absence-runs', {
+      token: cloud.adminToken,
+      body: { at: iso(AT + HOUR / 2) },
+    });
     const rerunDone = await runToCompletion(rerun.body.runId);
 
     // Absentees: week 1 b and c, week 2 a and c: four in all, counted once across all runs.
     expect(done.reduce((sum, r) => sum + r.absences, 0) + rerunDone.absences).toBe(4);
     expect(done.every((r) => r.weeks === 2)).toBe(true);
-    expect(await attendance(owner, auto, 1)).toEqual({ [a.accountId]: 'ATTENDANCE', [b.accountId]: 'ABSENCE', [c.accountId]: 'ABSENCE' });
-    expect(await attendance(owner, auto, 2)).toEqual({ [a.accountId]: 'ABSENCE', [b.accountId]: 'ATTENDANCE', [c.accountId]: 'ABSENCE' });
+    expect(await attendance(owner, auto, 1)).toEqual({
+      [a.accountId]: 'ATTENDANCE',
+      [b.accountId]: 'ABSENCE',
+      [c.accountId]: 'ABSENCE',
+    });
+    expect(await attendance(owner, auto, 2)).toEqual({
+      [a.accountId]: 'ABSENCE',
+      [b.accountId]: 'ATTENDANCE',
+      [c.accountId]: 'ABSENCE',
+    });
     expect(Object.values(await attendance(owner, auto, 3))).toEqual(['PENDING', 'PENDING', 'PENDING']);
     expect(Object.values(await attendance(owner, auto, 4))).toEqual(['PENDING', 'PENDING', 'PENDING']);
     expect(await attendance(owner, manual, 1)).toEqual({ [d.accountId]: 'PENDING' });
@@ -111,10 +138,23 @@ describe('the absence batch', () => {
     const outsider = await account('outsider');
     const studyId = await study(owner, true, [], { 1: AT });
     expect((await api('POST', `/studies/${studyId}/weeks/1/attendance`, { token: outsider.token })).status).toBe(403);
-    expect((await api('POST', `/studies/${studyId}/participants`, { token: outsider.token, body: { accountId: outsider.accountId } })).status).toBe(403);
-    const dup = await api('POST', `/studies/${studyId}/weeks`, { token: owner.token, body: { week: 1, startsAt: iso(AT - DAY), endsAt: iso(AT) } });
+    expect(
+      (
+        await api('POST', `/studies/${studyId}/participants`, {
+          token: outsider.token,
+          body: { accountId: outsider.accountId },
+        })
+      ).status,
+    ).toBe(403);
+    const dup = await api('POST', `/studies/${studyId}/weeks`, {
+      token: owner.token,
+      body: { week: 1, startsAt: iso(AT - DAY), endsAt: iso(AT) },
+    });
     expect(dup.status).toBe(409);
-    const backwards = await api('POST', `/studies/${studyId}/weeks`, { token: owner.token, body: { week: 2, startsAt: iso(AT), endsAt: iso(AT - DAY) } });
+    const backwards = await api('POST', `/studies/${studyId}/weeks`, {
+      token: owner.token,
+      body: { week: 2, startsAt: iso(AT), endsAt: iso(AT - DAY) },
+    });
     expect(backwards.status).toBe(400);
     expect(backwards.body.error.details.map((d: { field: string }) => d.field)).toContain('endsAt');
   });
@@ -135,14 +175,22 @@ describe('the absence batch', () => {
         ScheduleExpression: `at(${iso(fireAt).slice(0, 19)})`,
         FlexibleTimeWindow: { Mode: 'OFF' },
         ActionAfterCompletion: 'DELETE',
-        Target: { Arn: cloud.queueArns.absence, RoleArn: LOCAL_SCHEDULER_ROLE_ARN, Input: JSON.stringify(nightly.input) },
+        Target: {
+          Arn: cloud.queueArns.absence,
+          RoleArn: LOCAL_SCHEDULER_ROLE_ARN,
+          Input: JSON.stringify(nightly.input),
+        },
       }),
     );
     const runId = `nightly-${iso(fireAt)}`;
-    const run = await waitFor(async () => {
-      const res = await api('GET', `/admin/absence-runs/${runId}`, { token: cloud.adminToken });
-      return res.status === 200 && res.body.status === 'DONE' ? res.body : undefined;
-    }, 15_000, 100);
+    const run = await waitFor(
+      async () => {
+        const res = await api('GET', `/admin/absence-runs/${runId}`, { token: cloud.adminToken });
+        return res.status === 200 && res.body.status === 'DONE' ? res.body : undefined;
+      },
+      15_000,
+      100,
+    );
     // Weeks of the other tests may end in this window too (it ends now): count only this test's own.
     expect(run.runId).toBe(runId);
     expect(run.absences).toBeGreaterThanOrEqual(1);
@@ -150,17 +198,26 @@ describe('the absence batch', () => {
     // The same message again, as SQS may redeliver it or the Scheduler retry it.
     const body = JSON.stringify({ ...nightly.input, at: `${iso(fireAt).slice(0, 19)}Z` });
     await sqs.send(new SendMessageCommand({ QueueUrl: cloud.queueUrls.absence, MessageBody: body }));
-    await waitFor(async () => {
-      const out = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: cloud.queueUrls.absence,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      const left = Number(out.Attributes?.ApproximateNumberOfMessages) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible);
-      return left === 0 ? true : undefined;
-    }, 10_000, 100);
-    expect((await api('GET', `/admin/absence-runs/${runId}`, { token: cloud.adminToken })).body).toMatchObject({ status: 'DONE', absences: run.absences });
+    await waitFor(
+      async () => {
+        const out = await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: cloud.queueUrls.absence,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
+        );
+        const left =
+          Number(out.Attributes?.ApproximateNumberOfMessages) +
+          Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible);
+        return left === 0 ? true : undefined;
+      },
+      10_000,
+      100,
+    );
+    expect((await api('GET', `/admin/absence-runs/${runId}`, { token: cloud.adminToken })).body).toMatchObject({
+      status: 'DONE',
+      absences: run.absences,
+    });
     expect(await attendance(owner, studyId, 1)).toEqual({ [member.accountId]: 'ABSENCE' });
     // The default penalty, once.
     expect(await score(member)).toBe(95);

@@ -43,7 +43,13 @@ interface Created {
 async function createAlarm(deviceToken: string, fireAt: number, token = owner.token): Promise<Created> {
   const res = await api('POST', '/alarms', {
     token,
-    body: { fireAt: new Date(fireAt).toISOString(), title: `Alarm for ${deviceToken}`, body: 'Time!', deviceToken, data: { kind: 'e2e' } },
+    body: {
+      fireAt: new Date(fireAt).toISOString(),
+      title: `Alarm for ${deviceToken}`,
+      body: 'Time!',
+      deviceToken,
+      data: { kind: 'e2e' },
+    },
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return { alarmId: res.body.alarmId, deviceToken, fireAt, version: 1 };
@@ -67,10 +73,14 @@ async function dlqDepth(): Promise<number> {
       AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
     }),
   );
-  return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return (
+    Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 describe('a dozen alarms', () => {
   const alarms: Created[] = [];
@@ -92,7 +102,10 @@ describe('a dozen alarms', () => {
     ] as const) {
       const alarm = alarms[i] as Created;
       const fireAt = alarm.fireAt + shift;
-      const res = await api('PATCH', `/alarms/${alarm.alarmId}`, { token: owner.token, body: { fireAt: new Date(fireAt).toISOString() } });
+      const res = await api('PATCH', `/alarms/${alarm.alarmId}`, {
+        token: owner.token,
+        body: { fireAt: new Date(fireAt).toISOString() },
+      });
       expect(res.status).toBe(200);
       expect(Date.parse(res.body.fireAt)).toBe(fireAt);
       alarm.fireAt = fireAt;
@@ -137,12 +150,21 @@ describe('a dozen alarms', () => {
     expect(sent.length).toBe(9);
     const pushesBefore = fcm.received.length;
     const messages = [
-      ...alarms.map((a) => ({ kind: 'send-due-alarm', accountId: owner.accountId, alarmId: a.alarmId, version: a.version })),
+      ...alarms.map((a) => ({
+        kind: 'send-due-alarm',
+        accountId: owner.accountId,
+        alarmId: a.alarmId,
+        version: a.version,
+      })),
       // The messages of the versions before a reschedule or a cancel.
-      ...alarms.filter((a) => a.version === 2).map((a) => ({ kind: 'send-due-alarm', accountId: owner.accountId, alarmId: a.alarmId, version: 1 })),
+      ...alarms
+        .filter((a) => a.version === 2)
+        .map((a) => ({ kind: 'send-due-alarm', accountId: owner.accountId, alarmId: a.alarmId, version: 1 })),
     ];
     await Promise.all(
-      messages.map((m) => sqs.send(new SendMessageCommand({ QueueUrl: cloud.queueUrls.alarmPush, MessageBody: JSON.stringify(m) }))),
+      messages.map((m) =>
+        sqs.send(new SendMessageCommand({ QueueUrl: cloud.queueUrls.alarmPush, MessageBody: JSON.stringify(m) })),
+      ),
     );
     await sleep(1500);
     expect(fcm.received.length).toBe(pushesBefore);
@@ -166,7 +188,14 @@ describe('a dozen alarms', () => {
     const alarm = sent[0] as Created;
     const as = { token: stranger.token };
     expect((await api('GET', `/alarms/${alarm.alarmId}`, as)).status).toBe(404);
-    expect((await api('PATCH', `/alarms/${alarm.alarmId}`, { ...as, body: { fireAt: new Date(Date.now() + 60_000).toISOString() } })).status).toBe(404);
+    expect(
+      (
+        await api('PATCH', `/alarms/${alarm.alarmId}`, {
+          ...as,
+          body: { fireAt: new Date(Date.now() + 60_000).toISOString() },
+        })
+      ).status,
+    ).toBe(404);
     expect((await api('DELETE', `/alarms/${alarm.alarmId}`, as)).status).toBe(404);
     expect((await api('GET', '/alarms', as)).body.items).toEqual([]);
   });

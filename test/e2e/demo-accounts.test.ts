@@ -1,8 +1,9 @@
 // Demo accounts end to end: HTTP API -> DynamoDB Local + Scheduler emulator -> SQS -> expiry consumer.
-import { ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV, SCHEDULE_GROUPS } from '../../lib/definitions.ts';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud.ts';
@@ -24,7 +25,11 @@ beforeAll(async () => {
 
 async function profileExists(accountId: string): Promise<boolean> {
   const out = await db.send(
-    new GetCommand({ TableName: process.env[ENV.tableName], Key: { pk: `ACCOUNT#${accountId}`, sk: 'PROFILE' }, ConsistentRead: true }),
+    new GetCommand({
+      TableName: process.env[ENV.tableName],
+      Key: { pk: `ACCOUNT#${accountId}`, sk: 'PROFILE' },
+      ConsistentRead: true,
+    }),
   );
   return out.Item !== undefined;
 }
@@ -40,9 +45,15 @@ async function scheduleNames(): Promise<string[]> {
 
 async function dlqDepth(): Promise<number> {
   const out = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: cloud.dlqUrls.accountExpiry, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: cloud.dlqUrls.accountExpiry,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
-  return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return (
+    Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
 }
 
 describe('a demo account', () => {
@@ -58,7 +69,11 @@ describe('a demo account', () => {
     expect(me.body).toMatchObject({ nickname: 'visitor', demo: true, score: 100, expiresAt: created.body.expiresAt });
     expect(await scheduleNames()).toContain(`demo-${created.body.accountId}`);
 
-    const goneAt = await waitFor(async () => ((await profileExists(created.body.accountId)) ? undefined : Date.now()), 8000, 50);
+    const goneAt = await waitFor(
+      async () => ((await profileExists(created.body.accountId)) ? undefined : Date.now()),
+      8000,
+      50,
+    );
     expect(goneAt).toBeGreaterThanOrEqual(expiresAt);
     expect(goneAt - expiresAt).toBeLessThan(2000);
     // The schedule fired and deleted itself (ActionAfterCompletion: DELETE).
@@ -89,7 +104,9 @@ describe('a demo account', () => {
       { kind: 'expire-demo-account', accountId: permanent.body.accountId, expiresAt: new Date().toISOString() },
     ];
     for (const m of messages) {
-      await sqs.send(new SendMessageCommand({ QueueUrl: cloud.queueUrls.accountExpiry, MessageBody: JSON.stringify(m) }));
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: cloud.queueUrls.accountExpiry, MessageBody: JSON.stringify(m) }),
+      );
     }
     await sleep(1500);
     const keeper = await api('GET', '/accounts/me', { token: permanent.body.token });

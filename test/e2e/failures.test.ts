@@ -119,7 +119,11 @@ function tally(alarms: readonly Created[]) {
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 
 /** Runs `work` over `items` with at most `limit` in flight. */
-async function withConcurrency<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+async function withConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
@@ -223,7 +227,9 @@ describe('failures', () => {
     fcm.down(true, { retryAfterSeconds: 10 });
     let alarms: Created[];
     try {
-      alarms = await Promise.all(Array.from({ length: 20 }, (_, i) => createAlarm(`outage-${i}`, started + 2000 + i * 50)));
+      alarms = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => createAlarm(`outage-${i}`, started + 2000 + i * 50)),
+      );
       await sleep(started + 60_000 - Date.now());
       expect(tally(alarms).sent).toBe(0);
     } finally {
@@ -315,15 +321,24 @@ describe('failures', () => {
     cloud.scheduler.faults.throttle(quota);
     let results: { status: number; alarmId: string; ms: number }[];
     try {
-      results = await withConcurrency(Array.from({ length: count }, (_, i) => i), inFlight, async (i) => {
-        const account = accounts[i % accounts.length] as Account;
-        const t0 = Date.now();
-        const res = await api('POST', '/alarms', {
-          token: account.token,
-          body: { fireAt: new Date(fireAt + i).toISOString(), title: 'Burst', body: `#${i}`, deviceToken: `burst-${i}` },
-        });
-        return { status: res.status, alarmId: res.body?.alarmId as string, ms: Date.now() - t0 };
-      });
+      results = await withConcurrency(
+        Array.from({ length: count }, (_, i) => i),
+        inFlight,
+        async (i) => {
+          const account = accounts[i % accounts.length] as Account;
+          const t0 = Date.now();
+          const res = await api('POST', '/alarms', {
+            token: account.token,
+            body: {
+              fireAt: new Date(fireAt + i).toISOString(),
+              title: 'Burst',
+              body: `#${i}`,
+              deviceToken: `burst-${i}`,
+            },
+          });
+          return { status: res.status, alarmId: res.body?.alarmId as string, ms: Date.now() - t0 };
+        },
+      );
     } finally {
       cloud.scheduler.faults.throttle(null);
       counter.stop();

@@ -1,7 +1,8 @@
 // Malformed requests across every route: each answer is a 4xx in the error shape, and nothing is written.
+
+import { request } from 'node:http';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV, ROUTES } from '../../lib/definitions.ts';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud.ts';
@@ -26,7 +27,18 @@ function prng(seed: number) {
   };
 }
 
-const BAD_SEGMENTS = ['..%2F..%2Fetc', '%00', '%E0%A4%A', 'x'.repeat(5000), '-1', '0', '1e309', '%F0%9F%92%A9', 'null', '../'];
+const BAD_SEGMENTS = [
+  '..%2F..%2Fetc',
+  '%00',
+  '%E0%A4%A',
+  'x'.repeat(5000),
+  '-1',
+  '0',
+  '1e309',
+  '%F0%9F%92%A9',
+  'null',
+  '../',
+];
 const BAD_BODIES: (string | Buffer)[] = [
   '{',
   '[]',
@@ -56,7 +68,13 @@ function send(method: string, path: string, body: string | Buffer | undefined, t
   const url = new URL(cloud.apiUrl);
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = request(
-      { host: url.hostname, port: url.port, method, path, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' } },
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -83,7 +101,10 @@ beforeAll(async () => {
   const api = apiClient(cloud.apiUrl);
   const account = await api('POST', '/accounts', { token: cloud.adminToken, body: { nickname: 'fuzz-owner' } });
   accountToken = account.body.token;
-  const study = await api('POST', '/studies', { token: accountToken, body: { name: 'fuzz study', autoAttendance: true } });
+  const study = await api('POST', '/studies', {
+    token: accountToken,
+    body: { name: 'fuzz study', autoAttendance: true },
+  });
   studyId = study.body?.studyId ?? 'missing';
 });
 
@@ -101,7 +122,9 @@ describe('malformed requests', () => {
       const [method = 'GET', template = '/'] = pick(FUZZED).split(' ');
       const path = template
         .split('/')
-        .map((seg) => (seg.startsWith('{') ? (random() < 0.2 && seg === '{studyId}' ? studyId : pick(BAD_SEGMENTS)) : seg))
+        .map((seg) =>
+          seg.startsWith('{') ? (random() < 0.2 && seg === '{studyId}' ? studyId : pick(BAD_SEGMENTS)) : seg,
+        )
         .join('/');
       // A route with nothing to break but its token (e.g. DELETE /accounts/me) only gets bad tokens.
       const nothingElseToBreak = !template.includes('{') && (method === 'GET' || method === 'DELETE');
@@ -110,10 +133,12 @@ describe('malformed requests', () => {
       const body = method === 'GET' || method === 'DELETE' ? undefined : pick(BAD_BODIES);
       const verb = random() < 0.1 ? pick(['PUT', 'OPTIONS', 'TRACE', 'PATCH']) : method;
       const res = await send(verb, path, body, token && /^[\x20-\x7e]*$/.test(token) ? token : undefined);
-      if (res.status >= 500 || res.status < 400) failures.push(`${verb} ${path.slice(0, 80)} -> ${res.status} ${res.body.slice(0, 200)}`);
+      if (res.status >= 500 || res.status < 400)
+        failures.push(`${verb} ${path.slice(0, 80)} -> ${res.status} ${res.body.slice(0, 200)}`);
       else {
         const parsed = JSON.parse(res.body);
-        if (typeof parsed?.error?.code !== 'string' || !Array.isArray(parsed.error.details)) failures.push(`${verb} ${path} bad shape`);
+        if (typeof parsed?.error?.code !== 'string' || !Array.isArray(parsed.error.details))
+          failures.push(`${verb} ${path} bad shape`);
       }
     }
     expect(failures).toEqual([]);

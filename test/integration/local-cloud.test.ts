@@ -56,7 +56,10 @@ interface RawResponse {
 }
 
 /** A request with exact control over headers (repeated ones stay repeated) and body bytes. */
-function send(url: string, init: { method?: string; headers?: Record<string, string | string[]>; body?: Buffer | string } = {}) {
+function send(
+  url: string,
+  init: { method?: string; headers?: Record<string, string | string[]>; body?: Buffer | string } = {},
+) {
   return new Promise<RawResponse>((resolve, reject) => {
     const req = httpRequest(url, { method: init.method ?? 'GET', agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -81,8 +84,9 @@ const echoed = async (path: string, init?: Parameters<typeof send>[1]): Promise<
  */
 async function testQueue(name: string, maxReceiveCount: number, visibilityTimeoutSeconds = 0) {
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
-  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] })))
-    .Attributes?.QueueArn;
+  const dlqArn = (
+    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))
+  ).Attributes?.QueueArn;
   const queue = await sqs.send(
     new CreateQueueCommand({
       QueueName: name,
@@ -92,8 +96,9 @@ async function testQueue(name: string, maxReceiveCount: number, visibilityTimeou
       },
     }),
   );
-  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] })))
-    .Attributes?.QueueArn;
+  const arn = (
+    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }))
+  ).Attributes?.QueueArn;
   return { url: queue.QueueUrl as string, arn: arn as string, dlqUrl: dlq.QueueUrl as string };
 }
 
@@ -104,10 +109,19 @@ async function depth(queueUrl: string): Promise<number> {
       AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
     }),
   );
-  return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return (
+    Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
 }
 
-const testFunction = { name: 'test-consumer', timeoutSeconds: 5, memoryMb: 128, region: 'us-east-1', accountId: '000000000000' };
+const testFunction = {
+  name: 'test-consumer',
+  timeoutSeconds: 5,
+  memoryMb: 128,
+  region: 'us-east-1',
+  accountId: '000000000000',
+};
 
 // ---- API Gateway ----------------------------------------------------------------------------------------
 
@@ -132,7 +146,13 @@ describe('the local API Gateway', () => {
       isBase64Encoded: false,
       requestContext: {
         accountId: '000000000000',
-        http: { method: 'GET', path: '/alarms/al 123', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'route-test' },
+        http: {
+          method: 'GET',
+          path: '/alarms/al 123',
+          protocol: 'HTTP/1.1',
+          sourceIp: '127.0.0.1',
+          userAgent: 'route-test',
+        },
         routeKey: 'GET /alarms/{alarmId}',
         stage: '$default',
       },
@@ -160,7 +180,11 @@ describe('the local API Gateway', () => {
   });
 
   it('passes a UTF-8 body as text and anything else as base64', async () => {
-    const text = await echoed('/alarms', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":"é"}' });
+    const text = await echoed('/alarms', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"title":"é"}',
+    });
     expect(text).toMatchObject({ routeKey: 'POST /alarms', body: '{"title":"é"}', isBase64Encoded: false });
     const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x41]);
     const binary = await echoed('/alarms', { method: 'POST', body: bytes });
@@ -195,7 +219,9 @@ describe('the local API Gateway', () => {
     for (const path of ['/crash', '/malformed']) {
       const res = await send(`${echoApi.url}${path}`);
       expect(res.status).toBe(500);
-      expect(JSON.parse(res.body.toString())).toEqual({ error: { code: 'INTERNAL', message: 'Internal Server Error', details: [] } });
+      expect(JSON.parse(res.body.toString())).toEqual({
+        error: { code: 'INTERNAL', message: 'Internal Server Error', details: [] },
+      });
     }
   });
 
@@ -210,7 +236,9 @@ describe('the local API Gateway', () => {
       socket.on('error', reject);
     });
     expect(raw).toMatch(/^HTTP\/1\.1 400 /);
-    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { code: 'MALFORMED_REQUEST', details: [] } });
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      error: { code: 'MALFORMED_REQUEST', details: [] },
+    });
     expect(echo.calls.length).toBe(before);
   });
 
@@ -248,7 +276,13 @@ describe('the local SQS event source mapping', () => {
       const victim = event.Records.find((r) => r.body === 'fail-me');
       if (victim && !failedOnce) {
         failedOnce = true;
-        await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queue.url, ReceiptHandle: victim.receiptHandle, VisibilityTimeout: 0 }));
+        await sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: queue.url,
+            ReceiptHandle: victim.receiptHandle,
+            VisibilityTimeout: 0,
+          }),
+        );
         return { batchItemFailures: [{ itemIdentifier: victim.messageId }] };
       }
       return { batchItemFailures: [] };
@@ -259,7 +293,11 @@ describe('the local SQS event source mapping', () => {
         Entries: [
           { Id: 'a', MessageBody: 'ok-1', MessageAttributes: { kind: { DataType: 'String', StringValue: 'test' } } },
           { Id: 'b', MessageBody: 'fail-me' },
-          { Id: 'c', MessageBody: 'ok-2', MessageAttributes: { blob: { DataType: 'Binary', BinaryValue: Buffer.from([1, 2, 3]) } } },
+          {
+            Id: 'c',
+            MessageBody: 'ok-2',
+            MessageAttributes: { blob: { DataType: 'Binary', BinaryValue: Buffer.from([1, 2, 3]) } },
+          },
         ],
       }),
     );
@@ -288,12 +326,19 @@ describe('the local SQS event source mapping', () => {
       eventSourceARN: queue.arn,
       awsRegion: 'us-east-1',
       md5OfBody: createHash('md5').update('ok-1').digest('hex'),
-      messageAttributes: { kind: { stringValue: 'test', dataType: 'String', stringListValues: [], binaryListValues: [] } },
+      messageAttributes: {
+        kind: { stringValue: 'test', dataType: 'String', stringListValues: [], binaryListValues: [] },
+      },
     });
     expect(Number(first.attributes.SentTimestamp)).toBeGreaterThan(Date.now() - 60_000);
-    expect(Number(first.attributes.ApproximateFirstReceiveTimestamp)).toBeGreaterThanOrEqual(Number(first.attributes.SentTimestamp));
+    expect(Number(first.attributes.ApproximateFirstReceiveTimestamp)).toBeGreaterThanOrEqual(
+      Number(first.attributes.SentTimestamp),
+    );
     const withBlob = deliveries.find((r) => r.body === 'ok-2') as SQSRecord;
-    expect(withBlob.messageAttributes.blob).toMatchObject({ binaryValue: Buffer.from([1, 2, 3]).toString('base64'), dataType: 'Binary' });
+    expect(withBlob.messageAttributes.blob).toMatchObject({
+      binaryValue: Buffer.from([1, 2, 3]).toString('base64'),
+      dataType: 'Binary',
+    });
     expect(contexts[0]).toMatchObject({ functionName: 'test-consumer', awsRequestId: expect.any(String) });
     expect(contexts[0]?.getRemainingTimeInMillis()).toBeLessThanOrEqual(5000);
   });
@@ -355,7 +400,10 @@ describe('the local SQS event source mapping', () => {
     } finally {
       await slow.stop();
     }
-    expect(slow.batches[0]).toMatchObject({ deleted: [], error: expect.stringContaining('Task timed out after 0.20 seconds') });
+    expect(slow.batches[0]).toMatchObject({
+      deleted: [],
+      error: expect.stringContaining('Task timed out after 0.20 seconds'),
+    });
     expect(await depth(queue.url)).toBe(1);
   });
 });
@@ -364,7 +412,12 @@ describe('the local SQS event source mapping', () => {
 
 describe('the local FCM stand-in', () => {
   const key = () =>
-    JSON.parse(readFileSync(fcm.credentialsFile, 'utf8')) as { private_key: string; client_email: string; token_uri: string; project_id: string };
+    JSON.parse(readFileSync(fcm.credentialsFile, 'utf8')) as {
+      private_key: string;
+      client_email: string;
+      token_uri: string;
+      project_id: string;
+    };
 
   async function grant(privateKeyPem: string, overrides: { scope?: string; aud?: string } = {}) {
     const { client_email, token_uri } = key();
@@ -386,17 +439,29 @@ describe('the local FCM stand-in', () => {
     fetch(`${fcm.baseUrl}/v1/projects/${project}/messages:send`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ message: { token: deviceToken, notification: { title: 'Wake up', body: 'It is time' }, data: { alarmId: 'a1' } } }),
+      body: JSON.stringify({
+        message: {
+          token: deviceToken,
+          notification: { title: 'Wake up', body: 'It is time' },
+          data: { alarmId: 'a1' },
+        },
+      }),
     });
 
   it('writes a service-account key whose token_uri and project_id point at itself', () => {
-    expect(key()).toMatchObject({ project_id: 'local-project', token_uri: `${fcm.baseUrl}/token`, client_email: fcm.clientEmail });
+    expect(key()).toMatchObject({
+      project_id: 'local-project',
+      token_uri: `${fcm.baseUrl}/token`,
+      client_email: fcm.clientEmail,
+    });
     expect(cloud.env.FCM_CREDENTIALS_FILE).toBe(fcm.credentialsFile);
     expect(cloud.env.FCM_BASE_URL).toBe(fcm.baseUrl);
   });
 
   it('refuses a grant signed with another key, and a grant without the messaging scope', async () => {
-    const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
     const forged = await grant(stranger);
     expect(forged.status).toBe(400);
     expect(await forged.json()).toMatchObject({ error: 'invalid_grant' });
@@ -420,7 +485,12 @@ describe('the local FCM stand-in', () => {
     const accepted = await push(body.access_token, 'device-aaaaaaaaaaaa-1');
     expect(accepted.status).toBe(200);
     expect(((await accepted.json()) as { name: string }).name).toMatch(/^projects\/local-project\/messages\/.+/);
-    expect(fcm.received.at(-1)).toMatchObject({ deviceToken: 'device-aaaaaaaaaaaa-1', title: 'Wake up', body: 'It is time', data: { alarmId: 'a1' } });
+    expect(fcm.received.at(-1)).toMatchObject({
+      deviceToken: 'device-aaaaaaaaaaaa-1',
+      title: 'Wake up',
+      body: 'It is time',
+      data: { alarmId: 'a1' },
+    });
   });
 
   it('answers scripted FCM errors per device token, then serves it normally again; down() answers 503', async () => {
@@ -447,7 +517,9 @@ describe('the local FCM stand-in', () => {
     } finally {
       fcm.down(false);
     }
-    expect(fcm.sendRequests.filter((r) => r.deviceToken === 'dead-device-token-xyz').map((r) => r.status)).toEqual([404, 503, 200]);
+    expect(fcm.sendRequests.filter((r) => r.deviceToken === 'dead-device-token-xyz').map((r) => r.status)).toEqual([
+      404, 503, 200,
+    ]);
   });
 });
 
@@ -482,7 +554,9 @@ describe('the local resources', () => {
   });
 
   it('poll every consumer queue with its function', () => {
-    const consumers = Object.entries(FUNCTIONS).filter(([, f]) => 'queue' in f).map(([key]) => key);
+    const consumers = Object.entries(FUNCTIONS)
+      .filter(([, f]) => 'queue' in f)
+      .map(([key]) => key);
     expect(Object.keys(cloud.eventSourceMappings).sort()).toEqual(consumers.sort());
   });
 

@@ -4,7 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetScheduleCommand, ListScheduleGroupsCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  GetScheduleCommand,
+  ListScheduleGroupsCommand,
+  ListSchedulesCommand,
+  SchedulerClient,
+} from '@aws-sdk/client-scheduler';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -24,8 +29,11 @@ let scheduler: SchedulerClient;
 
 beforeAll(async () => {
   const cloudStarted = startLocalCloud({ port: 0 });
-  const context = (JSON.parse(readFileSync(join(import.meta.dirname, '../../cdk.json'), 'utf8')) as { context: Record<string, unknown> })
-    .context;
+  const context = (
+    JSON.parse(readFileSync(join(import.meta.dirname, '../../cdk.json'), 'utf8')) as {
+      context: Record<string, unknown>;
+    }
+  ).context;
   // Bundling the functions is irrelevant to the resources compared here, and slow.
   const app = new App({ context: { ...context, 'aws:cdk:bundling-stacks': [] } });
   stack = new SchedulingStack(app, 'Test');
@@ -41,7 +49,8 @@ afterAll(async () => {
 
 function logicalId(construct: IConstruct): string {
   const element = CfnElement.isCfnElement(construct) ? construct : construct.node.defaultChild;
-  if (!element || !CfnElement.isCfnElement(element)) throw new Error(`${construct.node.path} has no CloudFormation resource`);
+  if (!element || !CfnElement.isCfnElement(element))
+    throw new Error(`${construct.node.path} has no CloudFormation resource`);
   return Stack.of(element).resolve(Stack.of(element).getLogicalId(element)) as string;
 }
 
@@ -53,7 +62,8 @@ function deployed(construct: IConstruct, type: string): Record<string, unknown> 
   return resource.Properties;
 }
 
-const getAttArn = (value: unknown): string | undefined => (value as { 'Fn::GetAtt'?: [string, string] })?.['Fn::GetAtt']?.[0];
+const getAttArn = (value: unknown): string | undefined =>
+  (value as { 'Fn::GetAtt'?: [string, string] })?.['Fn::GetAtt']?.[0];
 
 async function localQueueAttributes(url: string): Promise<Record<string, string>> {
   const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
@@ -65,11 +75,15 @@ const queueKeys = Object.keys(QUEUES) as QueueKey[];
 describe('the local table', () => {
   it('has the deployed key schema, attribute types and both GSIs with their keys and projection', async () => {
     const table = deployed(stack.table, 'AWS::DynamoDB::Table');
-    const { Table: local } = await new DynamoDBClient({}).send(new DescribeTableCommand({ TableName: cloud.tableName }));
+    const { Table: local } = await new DynamoDBClient({}).send(
+      new DescribeTableCommand({ TableName: cloud.tableName }),
+    );
     expect(local?.KeySchema).toEqual(table.KeySchema);
     const byName = <T extends { AttributeName?: string }>(list: T[] = []) =>
       [...list].sort((a, b) => (a.AttributeName ?? '').localeCompare(b.AttributeName ?? ''));
-    expect(byName(local?.AttributeDefinitions)).toEqual(byName(table.AttributeDefinitions as { AttributeName: string }[]));
+    expect(byName(local?.AttributeDefinitions)).toEqual(
+      byName(table.AttributeDefinitions as { AttributeName: string }[]),
+    );
 
     type Gsi = { IndexName?: string; KeySchema?: unknown; Projection?: { ProjectionType?: string } };
     const shape = (list: Gsi[] = []) =>
@@ -77,7 +91,11 @@ describe('the local table', () => {
         .map((g) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, ProjectionType: g.Projection?.ProjectionType }))
         .sort((a, b) => (a.IndexName ?? '').localeCompare(b.IndexName ?? ''));
     const deployedIndexes = shape(table.GlobalSecondaryIndexes as Gsi[]);
-    expect(deployedIndexes.map((g) => g.IndexName)).toEqual(Object.values(TABLE.indexes).map((i) => i.name).sort());
+    expect(deployedIndexes.map((g) => g.IndexName)).toEqual(
+      Object.values(TABLE.indexes)
+        .map((i) => i.name)
+        .sort(),
+    );
     expect(shape(local?.GlobalSecondaryIndexes)).toEqual(deployedIndexes);
   });
 
@@ -100,10 +118,15 @@ describe('the local queues', () => {
     const localDlq = await localQueueAttributes(cloud.dlqUrls[key]);
     expect(Number(local.VisibilityTimeout)).toBe(deployedQueue.VisibilityTimeout);
     expect(Number(local.MessageRetentionPeriod)).toBe(deployedQueue.MessageRetentionPeriod);
-    const localRedrive = JSON.parse(local.RedrivePolicy ?? '{}') as { deadLetterTargetArn: string; maxReceiveCount: number };
+    const localRedrive = JSON.parse(local.RedrivePolicy ?? '{}') as {
+      deadLetterTargetArn: string;
+      maxReceiveCount: number;
+    };
     expect(Number(localRedrive.maxReceiveCount)).toBe(deployedRedrive.maxReceiveCount);
     expect(localRedrive.deadLetterTargetArn).toBe(localDlq.QueueArn);
-    expect(Number(localDlq.MessageRetentionPeriod)).toBe(deployed(deadLetterQueue, 'AWS::SQS::Queue').MessageRetentionPeriod);
+    expect(Number(localDlq.MessageRetentionPeriod)).toBe(
+      deployed(deadLetterQueue, 'AWS::SQS::Queue').MessageRetentionPeriod,
+    );
   });
 
   it('include the Scheduler delivery DLQ, and no queue the stack lacks', async () => {
@@ -119,15 +142,26 @@ describe('the local Scheduler', () => {
     const local = (out.ScheduleGroups ?? []).map((g) => g.Name).filter((name) => name !== 'default');
     const deployedGroups = Object.values(stack.scheduleGroups).map((g) => logicalId(g));
     expect(Object.keys(resources('AWS::Scheduler::ScheduleGroup')).sort()).toEqual(deployedGroups.sort());
-    expect(local.sort()).toEqual(Object.values(SCHEDULE_GROUPS).map((g) => g.id).sort());
+    expect(local.sort()).toEqual(
+      Object.values(SCHEDULE_GROUPS)
+        .map((g) => g.id)
+        .sort(),
+    );
   });
 
   it('has the deployed recurring schedules: expression, time zone, target queue, input, retry policy and DLQ', async () => {
     const queueOfLogicalId = Object.fromEntries(queueKeys.map((key) => [logicalId(stack.queues[key].queue), key]));
     const recurringGroup = stack.scheduleGroups.recurring;
-    const recurringGroupName = deployed(recurringGroup, 'AWS::Scheduler::ScheduleGroup').Name ?? { Ref: logicalId(recurringGroup) };
+    const recurringGroupName = deployed(recurringGroup, 'AWS::Scheduler::ScheduleGroup').Name ?? {
+      Ref: logicalId(recurringGroup),
+    };
     const deployedSchedules = Object.values(resources('AWS::Scheduler::Schedule')).map(({ Properties: p }) => {
-      const target = p.Target as { Arn: unknown; Input: string; RetryPolicy: unknown; DeadLetterConfig: { Arn: unknown } };
+      const target = p.Target as {
+        Arn: unknown;
+        Input: string;
+        RetryPolicy: unknown;
+        DeadLetterConfig: { Arn: unknown };
+      };
       expect(p.GroupName).toEqual(recurringGroupName);
       return {
         expression: p.ScheduleExpression,
@@ -155,7 +189,8 @@ describe('the local Scheduler', () => {
         };
       }),
     );
-    const order = (list: { expression: unknown }[]) => [...list].sort((a, b) => String(a.expression).localeCompare(String(b.expression)));
+    const order = (list: { expression: unknown }[]) =>
+      [...list].sort((a, b) => String(a.expression).localeCompare(String(b.expression)));
     expect(deployedSchedules.length).toBeGreaterThan(0);
     expect(order(localSchedules)).toEqual(order(deployedSchedules));
   });
@@ -166,7 +201,9 @@ describe('the local consumers and API', () => {
     const functionOfLogicalId = Object.fromEntries(
       Object.entries(stack.functions).map(([key, fn]) => [logicalId(fn), FUNCTIONS[key as keyof typeof FUNCTIONS].id]),
     );
-    const queueArnOfLogicalId = Object.fromEntries(queueKeys.map((key) => [logicalId(stack.queues[key].queue), cloud.queueArns[key]]));
+    const queueArnOfLogicalId = Object.fromEntries(
+      queueKeys.map((key) => [logicalId(stack.queues[key].queue), cloud.queueArns[key]]),
+    );
     const deployedMappings = Object.values(resources('AWS::Lambda::EventSourceMapping')).map(({ Properties: p }) => ({
       functionName: functionOfLogicalId[(p.FunctionName as { Ref: string }).Ref],
       queueArn: queueArnOfLogicalId[getAttArn(p.EventSourceArn) ?? ''],
@@ -179,12 +216,15 @@ describe('the local consumers and API', () => {
       batchSize: m.batchSize,
       reportsItemFailures: true,
     }));
-    const order = (list: { functionName?: string }[]) => [...list].sort((a, b) => String(a.functionName).localeCompare(String(b.functionName)));
+    const order = (list: { functionName?: string }[]) =>
+      [...list].sort((a, b) => String(a.functionName).localeCompare(String(b.functionName)));
     expect(order(localMappings)).toEqual(order(deployedMappings));
   });
 
   it('routes exactly the deployed route keys, everything else to $default', () => {
-    const deployedRoutes = Object.values(resources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties.RouteKey as string);
+    const deployedRoutes = Object.values(resources('AWS::ApiGatewayV2::Route')).map(
+      (r) => r.Properties.RouteKey as string,
+    );
     expect(deployedRoutes.sort()).toEqual([...ROUTES, '$default'].sort());
   });
 
@@ -197,8 +237,10 @@ describe('the local consumers and API', () => {
     const productVariables = new Set<string>(Object.values(ENV));
     const deployedNames = new Set<string>();
     for (const { Properties } of Object.values(resources('AWS::Lambda::Function'))) {
-      const variables = (Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
-      for (const name of Object.keys(variables)) if (productVariables.has(name)) deployedNames.add(localEquivalent[name] ?? name);
+      const variables =
+        (Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+      for (const name of Object.keys(variables))
+        if (productVariables.has(name)) deployedNames.add(localEquivalent[name] ?? name);
     }
     // Locally all handlers share one process, so each sees the union; none may lack one it has in AWS.
     const localNames = new Set(Object.keys(cloud.env));

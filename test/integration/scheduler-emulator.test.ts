@@ -140,9 +140,7 @@ describe.concurrent('firing schedules into SQS', () => {
     expect(Number(message?.Attributes?.SentTimestamp)).toBeLessThan(createdAt + 1000);
   });
 
-  it('dead-letters an at() further back than MaximumEventAgeInSeconds instead of delivering it', async ({
-    expect,
-  }) => {
+  it('dead-letters an at() further back than MaximumEventAgeInSeconds instead of delivering it', async ({ expect }) => {
     const queue = await createQueue('at-expired');
     const dlq = await createQueue('at-expired-dlq');
     const { expression } = atIn(-5 * 60_000);
@@ -371,9 +369,15 @@ describe('the Scheduler API', () => {
     ['an at() with a malformed date', { ScheduleExpression: 'at(2025-13-01T00:00:00)' }],
     ['an unknown time zone', { ScheduleExpressionTimezone: 'Europe/Atlantis' }],
     ['a target without RoleArn', { Target: { Arn: queueArn('nowhere') } }],
-    ['a target that is not an SQS queue', { Target: { Arn: 'arn:aws:lambda:us-east-1:0:function:f', RoleArn: ROLE_ARN } }],
+    [
+      'a target that is not an SQS queue',
+      { Target: { Arn: 'arn:aws:lambda:us-east-1:0:function:f', RoleArn: ROLE_ARN } },
+    ],
     ['a name with a slash', { Name: 'alarms/1' }],
-    ['a retry policy above 185 attempts', { Target: { Arn: queueArn('q'), RoleArn: ROLE_ARN, RetryPolicy: { MaximumRetryAttempts: 186 } } }],
+    [
+      'a retry policy above 185 attempts',
+      { Target: { Arn: queueArn('q'), RoleArn: ROLE_ARN, RetryPolicy: { MaximumRetryAttempts: 186 } } },
+    ],
   ] as const)('rejects %s with ValidationException', async (_, change) => {
     const input = { ...oneOff('invalid', 'nowhere', 'rate(1 hour)', '{}'), ...change } as CreateScheduleCommandInput;
 
@@ -406,7 +410,11 @@ describe('the Scheduler API', () => {
     ] as const) {
       await scheduler.send(
         new CreateScheduleCommand(
-          oneOff(name, 'nowhere', 'rate(1 day)', '{}', { GroupName: 'listing', State: state, StartDate: new Date('2099-01-01') }),
+          oneOff(name, 'nowhere', 'rate(1 day)', '{}', {
+            GroupName: 'listing',
+            State: state,
+            StartDate: new Date('2099-01-01'),
+          }),
         ),
       );
     }
@@ -424,7 +432,9 @@ describe('the Scheduler API', () => {
 
   it('deletes a schedule group together with its schedules', async () => {
     await scheduler.send(new CreateScheduleGroupCommand({ Name: 'doomed' }));
-    await scheduler.send(new CreateScheduleCommand(oneOff('inside', 'nowhere', 'rate(1 hour)', '{}', { GroupName: 'doomed' })));
+    await scheduler.send(
+      new CreateScheduleCommand(oneOff('inside', 'nowhere', 'rate(1 hour)', '{}', { GroupName: 'doomed' })),
+    );
     expect((await scheduler.send(new GetScheduleGroupCommand({ Name: 'doomed' }))).State).toBe('ACTIVE');
     await expect(scheduler.send(new CreateScheduleGroupCommand({ Name: 'doomed' }))).rejects.toBeInstanceOf(
       ConflictException,
@@ -432,9 +442,9 @@ describe('the Scheduler API', () => {
 
     await scheduler.send(new DeleteScheduleGroupCommand({ Name: 'doomed' }));
 
-    await expect(scheduler.send(new GetScheduleCommand({ Name: 'inside', GroupName: 'doomed' }))).rejects.toBeInstanceOf(
-      ResourceNotFoundException,
-    );
+    await expect(
+      scheduler.send(new GetScheduleCommand({ Name: 'inside', GroupName: 'doomed' })),
+    ).rejects.toBeInstanceOf(ResourceNotFoundException);
     const { ScheduleGroups = [] } = await scheduler.send(new ListScheduleGroupsCommand({}));
     expect(ScheduleGroups.map((group) => group.Name)).not.toContain('doomed');
     expect(ScheduleGroups.map((group) => group.Name)).toContain('default');
@@ -533,9 +543,7 @@ describe('injected faults', () => {
     try {
       await noRetry.send(new GetScheduleCommand({ Name: 'twice' }));
 
-      await expect(noRetry.send(new GetScheduleCommand({ Name: 'twice' }))).rejects.toBeInstanceOf(
-        ThrottlingException,
-      );
+      await expect(noRetry.send(new GetScheduleCommand({ Name: 'twice' }))).rejects.toBeInstanceOf(ThrottlingException);
     } finally {
       emulator.faults.throttle(null);
     }
@@ -562,7 +570,9 @@ describe('persistence across restarts', () => {
       const client = schedulerClient(before.url);
       await client.send(new CreateScheduleGroupCommand({ Name: 'kept' }));
       const { expression, fireAt } = atIn(1000);
-      await client.send(new CreateScheduleCommand(oneOff('missed', 'missed', expression, '"late"', { GroupName: 'kept' })));
+      await client.send(
+        new CreateScheduleCommand(oneOff('missed', 'missed', expression, '"late"', { GroupName: 'kept' })),
+      );
       await client.send(
         new CreateScheduleCommand(oneOff('nightly', 'missed', 'cron(0 0 * * ? *)', '"night"', { GroupName: 'kept' })),
       );
@@ -574,7 +584,9 @@ describe('persistence across restarts', () => {
         const [message] = await waitForMessages(queue, 1, 3000);
 
         expect(message?.Body).toBe('"late"');
-        const nightly = await schedulerClient(after.url).send(new GetScheduleCommand({ Name: 'nightly', GroupName: 'kept' }));
+        const nightly = await schedulerClient(after.url).send(
+          new GetScheduleCommand({ Name: 'nightly', GroupName: 'kept' }),
+        );
         expect(nightly.ScheduleExpression).toBe('cron(0 0 * * ? *)');
         expect(after.fired).toMatchObject([{ name: 'missed', group: 'kept', ok: true, scheduledAt: fireAt }]);
       } finally {

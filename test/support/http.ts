@@ -7,7 +7,11 @@ export interface JsonResponse {
 }
 
 export function apiClient(baseUrl: string) {
-  return async function request(method: string, path: string, options: { token?: string; body?: unknown } = {}): Promise<JsonResponse> {
+  return async function request(
+    method: string,
+    path: string,
+    options: { token?: string; body?: unknown } = {},
+  ): Promise<JsonResponse> {
     const headers: Record<string, string> = {};
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';

@@ -1,4 +1,5 @@
 import '../support/unit-env.ts';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   BatchGetCommand,
@@ -10,18 +11,31 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { SQSEvent } from 'aws-lambda';
-import { markAbsenteesOfChunk, requestAbsenceRun, runInstant, startAbsenceRun } from '../../lambdas/absence/absence-run.ts';
+import {
+  markAbsenteesOfChunk,
+  requestAbsenceRun,
+  runInstant,
+  startAbsenceRun,
+} from '../../lambdas/absence/absence-run.ts';
 import { handler } from '../../lambdas/absence/mark-absentees.handler.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
 const NOW = Date.parse('2026-11-22T15:00:05Z');
 const chunk = { kind: 'absence-chunk' as const, runId: 'R1', studyId: 'S1', week: 3, chunk: 0 };
-const study = { pk: 'STUDY#S1', sk: 'META', studyId: 'S1', name: 's', ownerId: 'O', autoAttendance: true, absencePenalty: 5, createdAt: 'x' };
+const study = {
+  pk: 'STUDY#S1',
+  sk: 'META',
+  studyId: 'S1',
+  name: 's',
+  ownerId: 'O',
+  autoAttendance: true,
+  absencePenalty: 5,
+  createdAt: 'x',
+};
 
 const cancelled = (codes: string[]) =>
   new TransactionCanceledException({
@@ -31,9 +45,19 @@ const cancelled = (codes: string[]) =>
   });
 
 /** Transactions that mark someone absent (two items: attendance, score). */
-const marks = () => db.commandCalls(TransactWriteCommand).filter((c) => c.args[0].input.TransactItems?.length === 2 && c.args[0].input.TransactItems[1]?.Update?.UpdateExpression?.includes('score'));
+const marks = () =>
+  db
+    .commandCalls(TransactWriteCommand)
+    .filter(
+      (c) =>
+        c.args[0].input.TransactItems?.length === 2 &&
+        c.args[0].input.TransactItems[1]?.Update?.UpdateExpression?.includes('score'),
+    );
 /** The transaction that closes the chunk and adds its count to the run. */
-const closing = () => db.commandCalls(TransactWriteCommand).find((c) => String(c.args[0].input.TransactItems?.[0]?.Update?.Key?.sk).startsWith('CHUNK#'));
+const closing = () =>
+  db
+    .commandCalls(TransactWriteCommand)
+    .find((c) => String(c.args[0].input.TransactItems?.[0]?.Update?.Key?.sk).startsWith('CHUNK#'));
 const isOpening = (input: { TransactItems?: { Put?: { Item?: Record<string, unknown> } }[] }) =>
   String(input.TransactItems?.[0]?.Put?.Item?.sk).startsWith('CHUNK#');
 const isClosing = (input: { TransactItems?: { Update?: { Key?: Record<string, unknown> } }[] }) =>
@@ -68,10 +92,16 @@ describe('a chunk of a week', () => {
 
   it('adds its count to the run once, in the transaction that closes the chunk', async () => {
     await markAbsenteesOfChunk(chunk, NOW);
-    expect(db).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ ...chunkKey, state: 'OPEN' }), ConditionExpression: 'attribute_not_exists(pk)' });
+    expect(db).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ ...chunkKey, state: 'OPEN' }),
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
     const items = closing()?.args[0].input.TransactItems;
     expect(items?.[0]?.Update).toMatchObject({ Key: chunkKey, ConditionExpression: '#state = :open' });
-    expect(items?.[1]?.Update).toMatchObject({ Key: { pk: 'RUN#R1', sk: 'RUN' }, ExpressionAttributeValues: { ':a': 2, ':one': 1 } });
+    expect(items?.[1]?.Update).toMatchObject({
+      Key: { pk: 'RUN#R1', sk: 'RUN' },
+      ExpressionAttributeValues: { ':a': 2, ':one': 1 },
+    });
   });
 
   it('counts nothing for a participant another run marked first (the condition failed)', async () => {
@@ -86,14 +116,17 @@ describe('a chunk of a week', () => {
 
   it('skips a participant whose account was deleted (no score to take from)', async () => {
     db.on(TransactWriteCommand).callsFake((input) => {
-      if (String(input.TransactItems?.[0]?.Put?.Item?.sk) === 'MEMBER#C') throw cancelled(['None', 'ConditionalCheckFailed']);
+      if (String(input.TransactItems?.[0]?.Put?.Item?.sk) === 'MEMBER#C')
+        throw cancelled(['None', 'ConditionalCheckFailed']);
       return {};
     });
     await expect(markAbsenteesOfChunk(chunk, NOW)).resolves.toBe(1);
   });
 
   it('redelivered after a crash, still counts the absences this run made before it', async () => {
-    db.on(PutCommand, { Item: chunkKey }).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    db.on(PutCommand, { Item: chunkKey }).rejects(
+      new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }),
+    );
     db.on(GetCommand, { Key: chunkKey }).resolves({ Item: { ...chunkKey, state: 'OPEN' } });
     db.on(BatchGetCommand).resolves({
       Responses: {
@@ -109,12 +142,16 @@ describe('a chunk of a week', () => {
   });
 
   it('redelivered after it was counted, marks nothing and adds nothing to the run a second time', async () => {
-    db.on(PutCommand, { Item: chunkKey }).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    db.on(PutCommand, { Item: chunkKey }).rejects(
+      new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }),
+    );
     db.on(GetCommand, { Key: chunkKey }).resolves({ Item: { ...chunkKey, state: 'DONE', absences: 2 } });
     await expect(markAbsenteesOfChunk(chunk, NOW)).resolves.toBe(0);
     expect(marks()).toHaveLength(0);
     expect(closing()).toBeUndefined();
-    expect(db).toHaveReceivedCommandWith(UpdateCommand, { ExpressionAttributeValues: expect.objectContaining({ ':done': 'DONE' }) });
+    expect(db).toHaveReceivedCommandWith(UpdateCommand, {
+      ExpressionAttributeValues: expect.objectContaining({ ':done': 'DONE' }),
+    });
   });
 
   it('delivered twice at once, adds the count of only the delivery that closes the chunk', async () => {
@@ -132,9 +169,13 @@ describe('a chunk of a week', () => {
     expect(sqs).toHaveReceivedCommandWith(SendMessageBatchCommand, {
       Entries: [{ Id: '0', MessageBody: JSON.stringify({ ...chunk, chunk: 1, cursor: 'B' }) }],
     });
-    const opening = db.commandCalls(TransactWriteCommand).find((c) => isOpening(c.args[0].input))?.args[0].input.TransactItems;
+    const opening = db.commandCalls(TransactWriteCommand).find((c) => isOpening(c.args[0].input))?.args[0]
+      .input.TransactItems;
     expect(opening?.[0]?.Put?.Item).toMatchObject({ ...chunkKey, state: 'OPEN', next: 'B' });
-    expect(opening?.[1]?.Update).toMatchObject({ Key: { pk: 'RUN#R1', sk: 'RUN' }, UpdateExpression: 'ADD expectedChunks :one' });
+    expect(opening?.[1]?.Update).toMatchObject({
+      Key: { pk: 'RUN#R1', sk: 'RUN' },
+      UpdateExpression: 'ADD expectedChunks :one',
+    });
   });
 
   it('opens itself (expecting the next page), sends the next page, then marks, then closes', async () => {
@@ -159,7 +200,10 @@ describe('a chunk of a week', () => {
       return {};
     });
     // Someone joined since: the page now ends at B, but the first delivery's page ended at C.
-    db.on(QueryCommand).resolves({ Items: [{ accountId: 'A' }, { accountId: 'B' }], LastEvaluatedKey: { pk: 'STUDY#S1', sk: 'MEMBER#B' } });
+    db.on(QueryCommand).resolves({
+      Items: [{ accountId: 'A' }, { accountId: 'B' }],
+      LastEvaluatedKey: { pk: 'STUDY#S1', sk: 'MEMBER#B' },
+    });
     db.on(QueryCommand, { ExclusiveStartKey: { pk: 'STUDY#S1', sk: 'MEMBER#B' } }).resolves({
       Items: [{ accountId: 'C' }, { accountId: 'D' }],
       LastEvaluatedKey: { pk: 'STUDY#S1', sk: 'MEMBER#D' },
@@ -167,7 +211,11 @@ describe('a chunk of a week', () => {
     db.on(GetCommand, { Key: chunkKey }).resolves({ Item: { ...chunkKey, state: 'OPEN', next: 'C' } });
     db.on(BatchGetCommand).resolves({ Responses: { 'unit-table': [] } });
     await expect(markAbsenteesOfChunk(chunk, NOW)).resolves.toBe(3);
-    expect(marks().map((c) => c.args[0].input.TransactItems?.[0]?.Put?.Item?.accountId).sort()).toEqual(['A', 'B', 'C']);
+    expect(
+      marks()
+        .map((c) => c.args[0].input.TransactItems?.[0]?.Put?.Item?.accountId)
+        .sort(),
+    ).toEqual(['A', 'B', 'C']);
     expect(sqs).toHaveReceivedCommandWith(SendMessageBatchCommand, {
       Entries: [{ Id: '0', MessageBody: JSON.stringify({ ...chunk, chunk: 1, cursor: 'C' }) }],
     });
@@ -189,7 +237,9 @@ describe('a chunk of a week', () => {
     let attempts = 0;
     db.on(TransactWriteCommand).callsFake((input) => {
       if (String(input.TransactItems?.[0]?.Put?.Item?.sk) !== 'MEMBER#B') return {};
-      throw attempts++ === 0 ? cancelled(['TransactionConflict', 'None']) : cancelled(['ConditionalCheckFailed', 'None']);
+      throw attempts++ === 0
+        ? cancelled(['TransactionConflict', 'None'])
+        : cancelled(['ConditionalCheckFailed', 'None']);
     });
     await expect(markAbsenteesOfChunk(chunk, NOW)).resolves.toBe(1);
   });
@@ -207,7 +257,10 @@ describe('a chunk of a week', () => {
     db.on(GetCommand, { Key: { pk: 'STUDY#S1', sk: 'META' } }).resolves({});
     await expect(markAbsenteesOfChunk(chunk, NOW)).resolves.toBe(0);
     expect(marks()).toHaveLength(0);
-    expect(closing()?.args[0].input.TransactItems?.[1]?.Update?.ExpressionAttributeValues).toEqual({ ':a': 0, ':one': 1 });
+    expect(closing()?.args[0].input.TransactItems?.[1]?.Update?.ExpressionAttributeValues).toEqual({
+      ':a': 0,
+      ':one': 1,
+    });
   });
 
   it('touches nobody in a study without automatic attendance', async () => {
@@ -239,8 +292,15 @@ describe('starting a run', () => {
     await startAbsenceRun({ kind: 'absence-run', trigger: 'api', runId: 'R', at: '2026-11-22T15:00:00Z' }, NOW, NOW);
     const queries = db.commandCalls(QueryCommand).map((c) => c.args[0].input);
     expect(queries.map((q) => q.IndexName)).toEqual(['week-end-index', 'week-end-index', 'week-end-index']);
-    expect(queries.map((q) => q.ExpressionAttributeValues?.[':day'])).toEqual(['WEEKEND#2026-11-20', 'WEEKEND#2026-11-21', 'WEEKEND#2026-11-22']);
-    expect(queries[0]?.ExpressionAttributeValues).toMatchObject({ ':from': '2026-11-20T15:00:00.000Z', ':to': '2026-11-22T15:00:00.000Z' });
+    expect(queries.map((q) => q.ExpressionAttributeValues?.[':day'])).toEqual([
+      'WEEKEND#2026-11-20',
+      'WEEKEND#2026-11-21',
+      'WEEKEND#2026-11-22',
+    ]);
+    expect(queries[0]?.ExpressionAttributeValues).toMatchObject({
+      ':from': '2026-11-20T15:00:00.000Z',
+      ':to': '2026-11-22T15:00:00.000Z',
+    });
   });
 
   it('looks only at weeks that existed when the run began, so a redelivery fans out the same weeks', async () => {
@@ -255,19 +315,32 @@ describe('starting a run', () => {
   it('fans out one chunk message per week, ten to a batch, after planning how many it expects', async () => {
     db.on(GetCommand).resolves({ Item: runItem('R') });
     const weeks = Array.from({ length: 23 }, (_, i) => ({ studyId: `S${i}`, week: 1 }));
-    db.on(QueryCommand).resolves({ Items: [] }).on(QueryCommand, { ExpressionAttributeValues: { ':day': 'WEEKEND#2026-11-21' } }).resolves({ Items: weeks });
+    db.on(QueryCommand)
+      .resolves({ Items: [] })
+      .on(QueryCommand, { ExpressionAttributeValues: { ':day': 'WEEKEND#2026-11-21' } })
+      .resolves({ Items: weeks });
     await startAbsenceRun({ kind: 'absence-run', trigger: 'api', runId: 'R', at: '2026-11-22T15:00:00Z' }, NOW, NOW);
-    expect(db).toHaveReceivedCommandWith(UpdateCommand, { ExpressionAttributeValues: expect.objectContaining({ ':n': 23 }) });
+    expect(db).toHaveReceivedCommandWith(UpdateCommand, {
+      ExpressionAttributeValues: expect.objectContaining({ ':n': 23 }),
+    });
     const sent = sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries ?? []);
     expect(sent.map((e) => e.length).sort()).toEqual([10, 10, 3]);
-    expect(JSON.parse(sent.flat()[0]?.MessageBody ?? '{}')).toEqual({ kind: 'absence-chunk', runId: 'R', studyId: 'S0', week: 1, chunk: 0 });
+    expect(JSON.parse(sent.flat()[0]?.MessageBody ?? '{}')).toEqual({
+      kind: 'absence-chunk',
+      runId: 'R',
+      studyId: 'S0',
+      week: 1,
+      chunk: 0,
+    });
   });
 
   it('is DONE at once when no week ended in its window', async () => {
     db.on(GetCommand).resolves({ Item: runItem('R') });
     db.on(QueryCommand).resolves({ Items: [] });
     await startAbsenceRun({ kind: 'absence-run', trigger: 'api', runId: 'R', at: '2026-11-22T15:00:00Z' }, NOW, NOW);
-    expect(db).toHaveReceivedCommandWith(UpdateCommand, { ExpressionAttributeValues: expect.objectContaining({ ':n': 0, ':done': 'DONE' }) });
+    expect(db).toHaveReceivedCommandWith(UpdateCommand, {
+      ExpressionAttributeValues: expect.objectContaining({ ':n': 0, ':done': 'DONE' }),
+    });
     expect(sqs).not.toHaveReceivedCommand(SendMessageBatchCommand);
   });
 
@@ -279,7 +352,9 @@ describe('starting a run', () => {
   });
 
   it('falls back to the time the message was sent when the schedule left its placeholder', () => {
-    expect(runInstant({ kind: 'absence-run', trigger: 'schedule', at: '<aws.scheduler.scheduled-time>' }, NOW)).toBe(NOW);
+    expect(runInstant({ kind: 'absence-run', trigger: 'schedule', at: '<aws.scheduler.scheduled-time>' }, NOW)).toBe(
+      NOW,
+    );
   });
 
   it('from the API is taken back when the queue refuses it', async () => {
@@ -297,7 +372,10 @@ describe('the mark-absentees consumer', () => {
         {
           messageId: 'm1',
           body: JSON.stringify(body),
-          attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: String(Date.parse('2026-11-22T15:00:02Z')) },
+          attributes: {
+            ApproximateReceiveCount: String(receiveCount),
+            SentTimestamp: String(Date.parse('2026-11-22T15:00:02Z')),
+          },
         },
       ],
     }) as unknown as SQSEvent;
@@ -306,7 +384,9 @@ describe('the mark-absentees consumer', () => {
   it('names a nightly run whose fire time is missing after the time its message was sent', async () => {
     db.on(GetCommand).resolves({ Item: { runId: 'x', status: 'DONE', createdAt: 'x' } });
     await expect(handler(event(schedule, 1))).resolves.toEqual({ batchItemFailures: [] });
-    expect(db).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ pk: 'RUN#nightly-2026-11-22T15:00:02.000Z' }) });
+    expect(db).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ pk: 'RUN#nightly-2026-11-22T15:00:02.000Z' }),
+    });
   });
 
   it('marks the run FAILED when its message fails for the last time before the DLQ', async () => {

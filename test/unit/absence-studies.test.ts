@@ -1,5 +1,5 @@
 import '../support/unit-env.ts';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   DeleteCommand,
@@ -9,7 +9,6 @@ import {
   QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { leaveStudiesOf } from '../../lambdas/absence/owned-data.ts';
@@ -19,13 +18,35 @@ const db = mockClient(DynamoDBDocumentClient);
 const NOW = Date.parse('2026-11-22T10:00:00Z');
 const EXPIRES = '2026-11-22T11:00:00.000Z';
 const EXPIRES_S = Date.parse(EXPIRES) / 1000;
-const study = { pk: 'STUDY#S1', sk: 'META', studyId: 'S1', name: 's', ownerId: 'O', autoAttendance: true, absencePenalty: 5, createdAt: 'x' };
+const study = {
+  pk: 'STUDY#S1',
+  sk: 'META',
+  studyId: 'S1',
+  name: 's',
+  ownerId: 'O',
+  autoAttendance: true,
+  absencePenalty: 5,
+  createdAt: 'x',
+};
 const week = { studyId: 'S1', week: 2, startsAt: '2026-11-15T15:00:00.000Z', endsAt: '2026-11-22T14:59:59.000Z' };
 
 const cancelled = (codes: string[]) =>
-  new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
+  new TransactionCanceledException({
+    message: 'cancelled',
+    $metadata: {},
+    CancellationReasons: codes.map((Code) => ({ Code })),
+  });
 const profile = (accountId: string, expiresAt?: string) => ({
-  Item: { pk: `ACCOUNT#${accountId}`, sk: 'PROFILE', accountId, nickname: 'n', demo: expiresAt !== undefined, score: 100, createdAt: 'x', ...(expiresAt ? { expiresAt } : {}) },
+  Item: {
+    pk: `ACCOUNT#${accountId}`,
+    sk: 'PROFILE',
+    accountId,
+    nickname: 'n',
+    demo: expiresAt !== undefined,
+    score: 100,
+    createdAt: 'x',
+    ...(expiresAt ? { expiresAt } : {}),
+  },
 });
 
 beforeEach(() => {
@@ -44,7 +65,14 @@ beforeEach(() => {
 describe('studies', () => {
   it('a study of a demo owner expires with the owner (TTL on the study and on the owner’s OWNS item)', async () => {
     db.on(GetCommand, { Key: { pk: 'ACCOUNT#O', sk: 'PROFILE' } }).resolves(profile('O', EXPIRES));
-    await createStudy({ ownerId: 'O', ownerIsDemo: true, name: 'n', autoAttendance: true, absencePenalty: 5, now: NOW });
+    await createStudy({
+      ownerId: 'O',
+      ownerIsDemo: true,
+      name: 'n',
+      autoAttendance: true,
+      absencePenalty: 5,
+      now: NOW,
+    });
     const items = db.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
     expect(items.map((i) => [i.Put?.Item?.sk, i.Put?.Item?.ttl])).toEqual([
       ['META', EXPIRES_S],
@@ -53,7 +81,14 @@ describe('studies', () => {
   });
 
   it('a permanent owner’s study has no TTL and costs no extra read', async () => {
-    await createStudy({ ownerId: 'O', ownerIsDemo: false, name: 'n', autoAttendance: true, absencePenalty: 5, now: NOW });
+    await createStudy({
+      ownerId: 'O',
+      ownerIsDemo: false,
+      name: 'n',
+      autoAttendance: true,
+      absencePenalty: 5,
+      now: NOW,
+    });
     const items = db.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
     expect(items.every((i) => i.Put?.Item?.ttl === undefined)).toBe(true);
     expect(db).not.toHaveReceivedCommand(GetCommand);
@@ -71,11 +106,17 @@ describe('studies', () => {
   });
 
   it('refuses to add participants for anyone but the owner (403), to an unknown study (404), or an unknown account (404)', async () => {
-    await expect(addParticipant({ studyId: 'S1', callerId: 'P', accountId: 'P', now: NOW })).rejects.toMatchObject({ status: 403 });
+    await expect(addParticipant({ studyId: 'S1', callerId: 'P', accountId: 'P', now: NOW })).rejects.toMatchObject({
+      status: 403,
+    });
     db.on(GetCommand, { Key: { pk: 'STUDY#S1', sk: 'META' } }).resolves({});
-    await expect(addParticipant({ studyId: 'S1', callerId: 'O', accountId: 'P', now: NOW })).rejects.toMatchObject({ status: 404 });
+    await expect(addParticipant({ studyId: 'S1', callerId: 'O', accountId: 'P', now: NOW })).rejects.toMatchObject({
+      status: 404,
+    });
     db.on(GetCommand, { Key: { pk: 'STUDY#S1', sk: 'META' } }).resolves({ Item: study });
-    await expect(addParticipant({ studyId: 'S1', callerId: 'O', accountId: 'NOBODY', now: NOW })).rejects.toMatchObject({ status: 404 });
+    await expect(addParticipant({ studyId: 'S1', callerId: 'O', accountId: 'NOBODY', now: NOW })).rejects.toMatchObject(
+      { status: 404 },
+    );
     expect(db).not.toHaveReceivedCommand(TransactWriteCommand);
   });
 
@@ -90,7 +131,12 @@ describe('studies', () => {
   it('indexes a week of an auto-attendance study by the UTC day it ends, with when it was added', async () => {
     await addWeek({ callerId: 'O', week, now: NOW });
     expect(db).toHaveReceivedCommandWith(PutCommand, {
-      Item: expect.objectContaining({ sk: 'WEEK#000002', weekEndPk: 'WEEKEND#2026-11-22', endsAt: week.endsAt, createdAt: '2026-11-22T10:00:00.000Z' }),
+      Item: expect.objectContaining({
+        sk: 'WEEK#000002',
+        weekEndPk: 'WEEKEND#2026-11-22',
+        endsAt: week.endsAt,
+        createdAt: '2026-11-22T10:00:00.000Z',
+      }),
       ConditionExpression: 'attribute_not_exists(pk)',
     });
   });
@@ -104,19 +150,27 @@ describe('studies', () => {
 
   it('answers 409 WEEK_EXISTS for a week number the study has', async () => {
     db.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
-    await expect(addWeek({ callerId: 'O', week, now: NOW })).rejects.toMatchObject({ status: 409, code: 'WEEK_EXISTS' });
+    await expect(addWeek({ callerId: 'O', week, now: NOW })).rejects.toMatchObject({
+      status: 409,
+      code: 'WEEK_EXISTS',
+    });
   });
 });
 
 describe('attendance', () => {
   it('marks the caller present, and refuses once the batch marked them absent (409 ALREADY_ABSENT)', async () => {
-    await expect(attend({ studyId: 'S1', week: 2, accountId: 'P', now: NOW })).resolves.toMatchObject({ status: 'ATTENDANCE' });
+    await expect(attend({ studyId: 'S1', week: 2, accountId: 'P', now: NOW })).resolves.toMatchObject({
+      status: 'ATTENDANCE',
+    });
     expect(db).toHaveReceivedCommandWith(PutCommand, {
       Item: expect.objectContaining({ pk: 'STUDY#S1#WEEK#000002', sk: 'MEMBER#P', status: 'ATTENDANCE' }),
       ConditionExpression: 'attribute_not_exists(pk) OR #status = :attendance',
     });
     db.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'absent', $metadata: {} }));
-    await expect(attend({ studyId: 'S1', week: 2, accountId: 'P', now: NOW })).rejects.toMatchObject({ status: 409, code: 'ALREADY_ABSENT' });
+    await expect(attend({ studyId: 'S1', week: 2, accountId: 'P', now: NOW })).rejects.toMatchObject({
+      status: 409,
+      code: 'ALREADY_ABSENT',
+    });
   });
 
   it('refuses a non-participant (403) and an unknown week (404)', async () => {
@@ -144,14 +198,18 @@ describe('attendance', () => {
 
 describe('deleting an account', () => {
   const deletedByBatch = () =>
-    db.commandCalls(BatchWriteCommand).flatMap((c) => (c.args[0].input.RequestItems?.['unit-table'] ?? []).map((r) => r.DeleteRequest?.Key));
+    db
+      .commandCalls(BatchWriteCommand)
+      .flatMap((c) => (c.args[0].input.RequestItems?.['unit-table'] ?? []).map((r) => r.DeleteRequest?.Key));
 
   it('takes it out of the studies it joined: membership first, then its row of every week', async () => {
     db.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'STUDY#S1', ':week': 'WEEK#' } }).resolves({
       Items: [{ sk: 'WEEK#000001' }, { sk: 'WEEK#000002' }],
     });
     await leaveStudiesOf('P', [{ pk: 'ACCOUNT#P', sk: 'MEMBER_OF#S1' }]);
-    expect(db.commandCalls(DeleteCommand).map((c) => c.args[0].input.Key)).toEqual([{ pk: 'STUDY#S1', sk: 'MEMBER#P' }]);
+    expect(db.commandCalls(DeleteCommand).map((c) => c.args[0].input.Key)).toEqual([
+      { pk: 'STUDY#S1', sk: 'MEMBER#P' },
+    ]);
     expect(deletedByBatch()).toEqual([
       { pk: 'STUDY#S1#WEEK#000001', sk: 'MEMBER#P' },
       { pk: 'STUDY#S1#WEEK#000002', sk: 'MEMBER#P' },
@@ -178,13 +236,21 @@ describe('deleting an account', () => {
         { pk: 'STUDY#S1#WEEK#000001', sk: 'MEMBER#M0' },
       ]),
     );
-    expect(db.commandCalls(BatchWriteCommand).every((c) => (c.args[0].input.RequestItems?.['unit-table']?.length ?? 0) <= 25)).toBe(true);
+    expect(
+      db
+        .commandCalls(BatchWriteCommand)
+        .every((c) => (c.args[0].input.RequestItems?.['unit-table']?.length ?? 0) <= 25),
+    ).toBe(true);
   });
 
   it('retries the deletes DynamoDB left unprocessed', async () => {
-    db.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'STUDY#S1', ':week': 'WEEK#' } }).resolves({ Items: [{ sk: 'WEEK#000001' }] });
+    db.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'STUDY#S1', ':week': 'WEEK#' } }).resolves({
+      Items: [{ sk: 'WEEK#000001' }],
+    });
     const leftOver = [{ DeleteRequest: { Key: { pk: 'STUDY#S1#WEEK#000001', sk: 'MEMBER#P' } } }];
-    db.on(BatchWriteCommand).resolvesOnce({ UnprocessedItems: { 'unit-table': leftOver } }).resolves({});
+    db.on(BatchWriteCommand)
+      .resolvesOnce({ UnprocessedItems: { 'unit-table': leftOver } })
+      .resolves({});
     await leaveStudiesOf('P', [{ pk: 'ACCOUNT#P', sk: 'MEMBER_OF#S1' }]);
     expect(db).toHaveReceivedCommandTimes(BatchWriteCommand, 2);
   });

@@ -31,6 +31,10 @@ describe('the absence window at 00:00 Korea time', () => {
   });
 
   it('spans three buckets too when the run is at UTC midnight', () => {
-    expect(dayBucketsOf(windowEndingAt(Date.parse('2026-11-23T00:00:00Z')))).toEqual(['2026-11-21', '2026-11-22', '2026-11-23']);
+    expect(dayBucketsOf(windowEndingAt(Date.parse('2026-11-23T00:00:00Z')))).toEqual([
+      '2026-11-21',
+      '2026-11-22',
+      '2026-11-23',
+    ]);
   });
 });

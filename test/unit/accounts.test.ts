@@ -1,5 +1,10 @@
 import '../support/unit-env.ts';
-import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient, ServiceQuotaExceededException } from '@aws-sdk/client-scheduler';
+import {
+  CreateScheduleCommand,
+  DeleteScheduleCommand,
+  SchedulerClient,
+  ServiceQuotaExceededException,
+} from '@aws-sdk/client-scheduler';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -74,7 +79,9 @@ describe('creating a demo account', () => {
   });
 
   it('is taken back and answered as unavailable when its expiry cannot be scheduled', async () => {
-    scheduler.on(CreateScheduleCommand).rejects(new ServiceQuotaExceededException({ message: 'quota', Message: 'quota', $metadata: {} }));
+    scheduler
+      .on(CreateScheduleCommand)
+      .rejects(new ServiceQuotaExceededException({ message: 'quota', Message: 'quota', $metadata: {} }));
     db.on(GetCommand).resolves({ Item: profile() });
     await expect(createDemoAccount({ sourceIp: '203.0.113.7', now: NOW })).rejects.toBeInstanceOf(
       DependencyUnavailableError,

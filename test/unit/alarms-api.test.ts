@@ -10,15 +10,21 @@ import {
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULTS } from '../../lib/definitions.ts';
-import { handler } from '../../lambdas/api/handler.ts';
 import { releaseAlarmsOf } from '../../lambdas/alarms/owned-data.ts';
+import { handler } from '../../lambdas/api/handler.ts';
 import { DependencyUnavailableError } from '../../lambdas/shared/errors.ts';
 import { newId } from '../../lambdas/shared/ids.ts';
 import { hashToken } from '../../lambdas/shared/tokens.ts';
+import { DEFAULTS } from '../../lib/definitions.ts';
 import { apiEvent, type RequestSpec } from '../support/api-event.ts';
 import { UNIT_ENV } from '../support/unit-env.ts';
 
@@ -86,7 +92,14 @@ beforeEach(() => {
     Item: { accountId: DEMO, demo: true, expiresAt: new Date(Date.now() + 2 * HOUR).toISOString() },
   });
   db.on(GetCommand, { Key: { pk: `ACCOUNT#${DEMO}`, sk: 'PROFILE' } }).resolves({
-    Item: { accountId: DEMO, demo: true, expiresAt: '2099-01-01T00:00:00.000Z', nickname: 'guest', score: 100, createdAt: 'x' },
+    Item: {
+      accountId: DEMO,
+      demo: true,
+      expiresAt: '2099-01-01T00:00:00.000Z',
+      nickname: 'guest',
+      score: 100,
+      createdAt: 'x',
+    },
   });
   db.on(TransactWriteCommand).resolves({});
   db.on(UpdateCommand).resolves({});
@@ -145,7 +158,13 @@ describe('creating an alarm', () => {
       method: 'POST',
       path: '/alarms',
       token: TOKEN,
-      body: { fireAt: new Date(Date.now() - 1000).toISOString(), title: '', body: 'x'.repeat(2001), deviceToken: '', data: { n: 1 } },
+      body: {
+        fireAt: new Date(Date.now() - 1000).toISOString(),
+        title: '',
+        body: 'x'.repeat(2001),
+        deviceToken: '',
+        data: { n: 1 },
+      },
     });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('VALIDATION_FAILED');
@@ -167,27 +186,54 @@ describe('creating an alarm', () => {
   });
 
   it('counts characters, not UTF-16 units: 200 emoji make a valid title, 201 letters do not', async () => {
-    expect((await call({ method: 'POST', path: '/alarms', token: TOKEN, body: valid({ title: '⏰'.repeat(200) }) })).status).toBe(201);
-    expect((await call({ method: 'POST', path: '/alarms', token: TOKEN, body: valid({ title: 'x'.repeat(201) }) })).status).toBe(400);
-    expect((await call({ method: 'POST', path: '/alarms', token: TOKEN, body: valid({ title: '   ' }) })).status).toBe(400);
+    expect(
+      (await call({ method: 'POST', path: '/alarms', token: TOKEN, body: valid({ title: '⏰'.repeat(200) }) })).status,
+    ).toBe(201);
+    expect(
+      (await call({ method: 'POST', path: '/alarms', token: TOKEN, body: valid({ title: 'x'.repeat(201) }) })).status,
+    ).toBe(400);
+    expect((await call({ method: 'POST', path: '/alarms', token: TOKEN, body: valid({ title: '   ' }) })).status).toBe(
+      400,
+    );
   });
 
   it('takes an empty body, and data up to 4 KB of JSON but not a byte more', async () => {
     const value = (n: number) => 'v'.repeat(n - JSON.stringify({ k: '' }).length);
-    expect((await call({ method: 'POST', path: '/alarms', token: TOKEN, body: valid({ body: '', data: { k: value(4096) } }) })).status).toBe(201);
-    const tooBig = await call({ method: 'POST', path: '/alarms', token: TOKEN, body: valid({ data: { k: value(4097) } }) });
+    expect(
+      (
+        await call({
+          method: 'POST',
+          path: '/alarms',
+          token: TOKEN,
+          body: valid({ body: '', data: { k: value(4096) } }),
+        })
+      ).status,
+    ).toBe(201);
+    const tooBig = await call({
+      method: 'POST',
+      path: '/alarms',
+      token: TOKEN,
+      body: valid({ data: { k: value(4097) } }),
+    });
     expect(tooBig.status).toBe(400);
     expect(tooBig.body.error.details[0].field).toBe('data');
   });
 
-  it.each(['alarmId', 'from', 'google.sent_time', 'gcm.notification', ''])('refuses the reserved data key "%s"', async (key) => {
-    const res = await call({ method: 'POST', path: '/alarms', token: TOKEN, body: valid({ data: { [key]: 'x' } }) });
-    expect(res.status).toBe(400);
-    nothingWritten();
-  });
+  it.each(['alarmId', 'from', 'google.sent_time', 'gcm.notification', ''])(
+    'refuses the reserved data key "%s"',
+    async (key) => {
+      const res = await call({ method: 'POST', path: '/alarms', token: TOKEN, body: valid({ data: { [key]: 'x' } }) });
+      expect(res.status).toBe(400);
+      nothingWritten();
+    },
+  );
 
   it('refuses unknown fields and a device token with spaces or over 4,096 characters', async () => {
-    for (const body of [valid({ repeat: 'daily' }), valid({ deviceToken: 'a b' }), valid({ deviceToken: 'x'.repeat(4097) })]) {
+    for (const body of [
+      valid({ repeat: 'daily' }),
+      valid({ deviceToken: 'a b' }),
+      valid({ deviceToken: 'x'.repeat(4097) }),
+    ]) {
       expect((await call({ method: 'POST', path: '/alarms', token: TOKEN, body })).status).toBe(400);
     }
     nothingWritten();
@@ -195,7 +241,9 @@ describe('creating an alarm', () => {
 
   it('needs an account token', async () => {
     expect((await call({ method: 'POST', path: '/alarms', body: valid() })).status).toBe(401);
-    expect((await call({ method: 'POST', path: '/alarms', token: UNIT_ENV.ADMIN_TOKEN, body: valid() })).status).toBe(403);
+    expect((await call({ method: 'POST', path: '/alarms', token: UNIT_ENV.ADMIN_TOKEN, body: valid() })).status).toBe(
+      403,
+    );
   });
 
   describe('for a demo account', () => {
@@ -235,18 +283,33 @@ describe('creating an alarm', () => {
   it('still answers 201 when the Scheduler is unavailable: the message waits on the push queue instead', async () => {
     scheduler.on(CreateScheduleCommand).rejects(schedulerDown());
     const fireAt = Date.now() + 10 * 60_000;
-    const res = await call({ method: 'POST', path: '/alarms', token: TOKEN, body: valid({ fireAt: new Date(fireAt).toISOString() }) });
+    const res = await call({
+      method: 'POST',
+      path: '/alarms',
+      token: TOKEN,
+      body: valid({ fireAt: new Date(fireAt).toISOString() }),
+    });
     expect(res.status).toBe(201);
     const sent = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
     expect(sent?.QueueUrl).toBe(UNIT_ENV.ALARM_PUSH_QUEUE_URL);
     expect(sent?.DelaySeconds).toBeGreaterThanOrEqual(598);
     expect(sent?.DelaySeconds).toBeLessThanOrEqual(600);
-    expect(JSON.parse(sent?.MessageBody ?? '{}')).toEqual({ kind: 'send-due-alarm', accountId: ACCOUNT, alarmId: res.body.alarmId, version: 1 });
+    expect(JSON.parse(sent?.MessageBody ?? '{}')).toEqual({
+      kind: 'send-due-alarm',
+      accountId: ACCOUNT,
+      alarmId: res.body.alarmId,
+      version: 1,
+    });
   });
 
   it('waits at most 15 minutes per hop on the queue, however far fireAt is', async () => {
     scheduler.on(CreateScheduleCommand).rejects(schedulerDown());
-    const res = await call({ method: 'POST', path: '/alarms', token: TOKEN, body: valid({ fireAt: new Date(Date.now() + 48 * HOUR).toISOString() }) });
+    const res = await call({
+      method: 'POST',
+      path: '/alarms',
+      token: TOKEN,
+      body: valid({ fireAt: new Date(Date.now() + 48 * HOUR).toISOString() }),
+    });
     expect(res.status).toBe(201);
     expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, { DelaySeconds: 900 });
   });
@@ -271,7 +334,16 @@ describe('one alarm by id', () => {
     const res = await call({ method: 'GET', path: `/alarms/${ALARM}`, token: TOKEN });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ alarmId: ALARM, status: 'SENT', sentAt: '2026-11-22T09:00:00.120Z' });
-    expect(Object.keys(res.body).sort()).toEqual(['alarmId', 'body', 'createdAt', 'data', 'fireAt', 'sentAt', 'status', 'title']);
+    expect(Object.keys(res.body).sort()).toEqual([
+      'alarmId',
+      'body',
+      'createdAt',
+      'data',
+      'fireAt',
+      'sentAt',
+      'status',
+      'title',
+    ]);
   });
 
   it.each([
@@ -279,7 +351,9 @@ describe('one alarm by id', () => {
     ['PATCH', { fireAt: new Date(Date.now() + HOUR).toISOString() }],
     ['DELETE', undefined],
   ])('is 404 to %s for another account (its key holds the caller, so it is simply absent)', async (method, body) => {
-    db.on(GetCommand, { Key: { pk: `ACCOUNT#${DEMO}`, sk: `ALARM#${ALARM}` } }).resolves({ Item: storedAlarm({ accountId: DEMO }) });
+    db.on(GetCommand, { Key: { pk: `ACCOUNT#${DEMO}`, sk: `ALARM#${ALARM}` } }).resolves({
+      Item: storedAlarm({ accountId: DEMO }),
+    });
     const res = await call({ method, path: `/alarms/${ALARM}`, token: TOKEN, ...(body ? { body } : {}) });
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('NOT_FOUND');
@@ -306,11 +380,19 @@ describe('rescheduling', () => {
     const res = await call({ method: 'PATCH', path: `/alarms/${ALARM}`, token: TOKEN, body: { fireAt } });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'PENDING', fireAt });
-    expect(scheduler).toHaveReceivedCommandWith(UpdateScheduleCommand, { Name: `alarm-${ALARM}`, ScheduleExpression: `at(${fireAt.slice(0, 19)})` });
+    expect(scheduler).toHaveReceivedCommandWith(UpdateScheduleCommand, {
+      Name: `alarm-${ALARM}`,
+      ScheduleExpression: `at(${fireAt.slice(0, 19)})`,
+    });
   });
 
   it('validates the new fireAt like creation does', async () => {
-    const res = await call({ method: 'PATCH', path: `/alarms/${ALARM}`, token: TOKEN, body: { fireAt: '2000-01-01T00:00:00Z', title: 'x' } });
+    const res = await call({
+      method: 'PATCH',
+      path: `/alarms/${ALARM}`,
+      token: TOKEN,
+      body: { fireAt: '2000-01-01T00:00:00Z', title: 'x' },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(['fireAt', 'title']);
     nothingWritten();
@@ -340,7 +422,9 @@ describe('cancelling', () => {
   });
 
   it('answers 409 for an alarm cancelled already', async () => {
-    db.on(GetCommand, { Key: { pk: `ACCOUNT#${ACCOUNT}`, sk: `ALARM#${ALARM}` } }).resolves({ Item: storedAlarm({ status: 'CANCELLED' }) });
+    db.on(GetCommand, { Key: { pk: `ACCOUNT#${ACCOUNT}`, sk: `ALARM#${ALARM}` } }).resolves({
+      Item: storedAlarm({ status: 'CANCELLED' }),
+    });
     const res = await call({ method: 'DELETE', path: `/alarms/${ALARM}`, token: TOKEN });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('ALARM_NOT_PENDING');
@@ -349,7 +433,9 @@ describe('cancelling', () => {
 
 describe('listing alarms', () => {
   const items = (n: number) =>
-    Array.from({ length: n }, (_, i) => storedAlarm({ alarmId: newId(Date.now() - i * 1000), sk: `ALARM#${newId(Date.now() - i * 1000)}` }));
+    Array.from({ length: n }, (_, i) =>
+      storedAlarm({ alarmId: newId(Date.now() - i * 1000), sk: `ALARM#${newId(Date.now() - i * 1000)}` }),
+    );
 
   it('reads newest first, 20 by default, and gives no cursor on the last page', async () => {
     db.on(QueryCommand).resolves({ Items: items(3) });
@@ -382,7 +468,8 @@ describe('listing alarms', () => {
     expect(res.body.error.details[0].field).toBe('limit');
   });
 
-  const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+  const b64 = (value: unknown) =>
+    Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
   it.each([
     ['garbage', '%%%not-base64%%%'],
     ['not JSON', b64('{"pk":')],
@@ -410,15 +497,28 @@ describe('the OpenAPI document', () => {
 
 describe('deleting an account', () => {
   const owned = [
-    { pk: `ACCOUNT#${ACCOUNT}`, sk: 'ALARM#01JP0000000000000000000001', alarmId: '01JP0000000000000000000001', status: 'PENDING' },
-    { pk: `ACCOUNT#${ACCOUNT}`, sk: 'ALARM#01JS0000000000000000000002', alarmId: '01JS0000000000000000000002', status: 'SENT' },
+    {
+      pk: `ACCOUNT#${ACCOUNT}`,
+      sk: 'ALARM#01JP0000000000000000000001',
+      alarmId: '01JP0000000000000000000001',
+      status: 'PENDING',
+    },
+    {
+      pk: `ACCOUNT#${ACCOUNT}`,
+      sk: 'ALARM#01JS0000000000000000000002',
+      alarmId: '01JS0000000000000000000002',
+      status: 'SENT',
+    },
     { pk: `ACCOUNT#${ACCOUNT}`, sk: 'MEMBER_OF#S1' },
   ];
 
-  it("deletes the schedules of its pending alarms, and only those", async () => {
+  it('deletes the schedules of its pending alarms, and only those', async () => {
     await releaseAlarmsOf(ACCOUNT, owned);
     expect(scheduler).toHaveReceivedCommandTimes(DeleteScheduleCommand, 1);
-    expect(scheduler).toHaveReceivedCommandWith(DeleteScheduleCommand, { GroupName: 'alarms', Name: 'alarm-01JP0000000000000000000001' });
+    expect(scheduler).toHaveReceivedCommandWith(DeleteScheduleCommand, {
+      GroupName: 'alarms',
+      Name: 'alarm-01JP0000000000000000000001',
+    });
   });
 
   it('fails as retryable when the Scheduler does, so the deletion is tried again whole', async () => {

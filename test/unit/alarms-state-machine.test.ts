@@ -7,14 +7,14 @@ import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { QUEUES } from '../../lib/definitions.ts';
 import type { AlarmStatus } from '../../lambdas/alarms/alarm-store.ts';
 import { cancelOwnAlarm, rescheduleOwnAlarm } from '../../lambdas/alarms/alarms.ts';
-import { handler } from '../../lambdas/alarms/send-due-alarm.handler.ts';
 import { type FcmResult, sendPush } from '../../lambdas/alarms/fcm-client.ts';
+import { handler } from '../../lambdas/alarms/send-due-alarm.handler.ts';
 import { backoffSeconds, CLAIM_MS, sendDueAlarm } from '../../lambdas/alarms/send-due-alarm.ts';
 import { ConflictError } from '../../lambdas/shared/errors.ts';
 import { RetryLaterError } from '../../lambdas/shared/sqs-batch.ts';
+import { QUEUES } from '../../lib/definitions.ts';
 import { UNIT_ENV } from '../support/unit-env.ts';
 
 vi.mock('../../lambdas/alarms/fcm-client.ts', () => ({ sendPush: vi.fn() }));
@@ -69,7 +69,9 @@ function statusWrites(): string[] {
 }
 
 function claims() {
-  return db.commandCalls(UpdateCommand).filter((c) => c.args[0].input.UpdateExpression?.includes('#claimedUntil = :until'));
+  return db
+    .commandCalls(UpdateCommand)
+    .filter((c) => c.args[0].input.UpdateExpression?.includes('#claimedUntil = :until'));
 }
 
 beforeEach(() => {
@@ -154,7 +156,13 @@ describe('a PENDING alarm', () => {
     expect(report.outcome).toBe('sent');
     expect(report.lagMs).toBeGreaterThanOrEqual(0);
     expect(push).toHaveBeenCalledTimes(1);
-    expect(push).toHaveBeenCalledWith({ alarmId: ALARM, deviceToken: 'device-1', title: 'Stand up', body: 'Daily meeting', data: { room: '4' } });
+    expect(push).toHaveBeenCalledWith({
+      alarmId: ALARM,
+      deviceToken: 'device-1',
+      title: 'Stand up',
+      body: 'Daily meeting',
+      data: { room: '4' },
+    });
     const claim = claims()[0]?.args[0].input;
     expect(claim?.ConditionExpression).toContain('#version = :v');
     expect(claim?.ExpressionAttributeValues?.[':v']).toBe(2);
@@ -171,14 +179,20 @@ describe('a PENDING alarm', () => {
 
   it('is rescheduled: new fireAt, version bumped, the same schedule moved with the new version', async () => {
     const fireAt = Date.parse('2030-01-01T09:00:00.000Z');
-    db.on(UpdateCommand).resolves({ Attributes: stored('PENDING', { fireAt: '2030-01-01T09:00:00.000Z', version: 3 }) });
+    db.on(UpdateCommand).resolves({
+      Attributes: stored('PENDING', { fireAt: '2030-01-01T09:00:00.000Z', version: 3 }),
+    });
     const moved = await rescheduleOwnAlarm(owner, ALARM, fireAt, Date.now());
     expect(moved).toMatchObject({ status: 'PENDING', version: 3, fireAt: '2030-01-01T09:00:00.000Z' });
     const update = db.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(update?.ConditionExpression).toContain('#status = :pending AND #version = :v');
     expect(update?.ExpressionAttributeValues).toMatchObject({ ':v': 2, ':next': 3, ':duePk': 'ALARM#2030-01-01T09' });
     const schedule = scheduler.commandCalls(UpdateScheduleCommand)[0]?.args[0].input;
-    expect(schedule).toMatchObject({ GroupName: 'alarms', Name: `alarm-${ALARM}`, ScheduleExpression: 'at(2030-01-01T09:00:00)' });
+    expect(schedule).toMatchObject({
+      GroupName: 'alarms',
+      Name: `alarm-${ALARM}`,
+      ScheduleExpression: 'at(2030-01-01T09:00:00)',
+    });
     expect(JSON.parse(schedule?.Target?.Input ?? '{}')).toEqual(message(3));
   });
 
@@ -196,7 +210,9 @@ describe('a PENDING alarm', () => {
   it('with FCM ok becomes SENT with sentAt, leaves the due index and its account count', async () => {
     await sendDueAlarm(message(2), delivery());
     const [alarmUpdate, profileUpdate] = db.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
-    expect(alarmUpdate?.Update?.UpdateExpression).toMatch(/sentAt = :detail REMOVE #duePk, #dueAt, #claimedUntil, #claimedBy/);
+    expect(alarmUpdate?.Update?.UpdateExpression).toMatch(
+      /sentAt = :detail REMOVE #duePk, #dueAt, #claimedUntil, #claimedBy/,
+    );
     expect(alarmUpdate?.Update?.ConditionExpression).toContain('#claimedBy = :attempt');
     expect(Date.parse(String(alarmUpdate?.Update?.ExpressionAttributeValues?.[':detail']))).not.toBeNaN();
     expect(profileUpdate?.Update?.UpdateExpression).toContain('#pending - :one');
@@ -204,7 +220,10 @@ describe('a PENDING alarm', () => {
 
   it('with a dead token becomes FAILED with the reason, after exactly one FCM call and no retry', async () => {
     push.mockResolvedValue(DEAD);
-    await expect(sendDueAlarm(message(2), delivery())).resolves.toEqual({ outcome: 'failed', failureReason: 'UNREGISTERED' });
+    await expect(sendDueAlarm(message(2), delivery())).resolves.toEqual({
+      outcome: 'failed',
+      failureReason: 'UNREGISTERED',
+    });
     expect(push).toHaveBeenCalledTimes(1);
     expect(statusWrites()).toEqual(['FAILED']);
     const alarmUpdate = db.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[0];
@@ -216,7 +235,9 @@ describe('a PENDING alarm', () => {
     push.mockResolvedValue(UNAVAILABLE);
     await expect(sendDueAlarm(message(2), delivery(3))).rejects.toBeInstanceOf(RetryLaterError);
     expect(statusWrites()).toEqual([]);
-    const release = db.commandCalls(UpdateCommand).find((c) => c.args[0].input.UpdateExpression === 'REMOVE #claimedUntil, #claimedBy');
+    const release = db
+      .commandCalls(UpdateCommand)
+      .find((c) => c.args[0].input.UpdateExpression === 'REMOVE #claimedUntil, #claimedBy');
     expect(release?.args[0].input.ConditionExpression).toBe('#claimedBy = :attempt');
     const visibility = sqs.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input;
     expect(visibility).toMatchObject({ QueueUrl: UNIT_ENV.ALARM_PUSH_QUEUE_URL, ReceiptHandle: 'receipt-1' });
@@ -264,7 +285,9 @@ describe('a PENDING alarm', () => {
   it('refuses reschedule and cancel with 409 while it is being sent', async () => {
     db.on(GetCommand).resolves({ Item: stored('PENDING', { claimedUntil: Date.now() + 20_000, claimedBy: 'first' }) });
     await expect(cancelOwnAlarm(ACCOUNT, ALARM, Date.now())).rejects.toBeInstanceOf(ConflictError);
-    await expect(rescheduleOwnAlarm(owner, ALARM, Date.now() + 60_000, Date.now())).rejects.toBeInstanceOf(ConflictError);
+    await expect(rescheduleOwnAlarm(owner, ALARM, Date.now() + 60_000, Date.now())).rejects.toBeInstanceOf(
+      ConflictError,
+    );
     expect(statusWrites()).toEqual([]);
   });
 
@@ -354,7 +377,11 @@ describe('the push consumer', () => {
     });
     push.mockImplementation(async (p) => (p.deviceToken === 'device-2' ? UNAVAILABLE : { kind: 'accepted' }));
     const event: SQSEvent = {
-      Records: [record('ok', message(2)), record('retry', { ...message(2), alarmId: other }), record('junk', '{"kind":"nope"')],
+      Records: [
+        record('ok', message(2)),
+        record('retry', { ...message(2), alarmId: other }),
+        record('junk', '{"kind":"nope"'),
+      ],
     };
     const result = await handler(event);
     expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['junk', 'retry']);

@@ -2,8 +2,8 @@ import '../support/unit-env.ts';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ROUTES } from '../../lib/definitions.ts';
 import { handler } from '../../lambdas/api/handler.ts';
+import { ROUTES } from '../../lib/definitions.ts';
 import { apiEvent, type RequestSpec } from '../support/api-event.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
@@ -86,17 +86,25 @@ describe('the API', () => {
   });
 
   it('answers 413 for a body over 64 KB', async () => {
-    const res = await call({ method: 'POST', path: '/demo-accounts', rawBody: JSON.stringify({ nickname: 'x'.repeat(70_000) }) });
+    const res = await call({
+      method: 'POST',
+      path: '/demo-accounts',
+      rawBody: JSON.stringify({ nickname: 'x'.repeat(70_000) }),
+    });
     expect(res.status).toBe(413);
   });
 
   it('answers 400, not 500, for a body that is not UTF-8', async () => {
     const event = apiEvent({ method: 'POST', path: '/demo-accounts' });
-    const res = await handler({ ...event, body: Buffer.from([0xff, 0xfe, 0x7b]).toString('base64'), isBase64Encoded: true });
+    const res = await handler({
+      ...event,
+      body: Buffer.from([0xff, 0xfe, 0x7b]).toString('base64'),
+      isBase64Encoded: true,
+    });
     expect(res.statusCode).toBe(400);
   });
 
   it('answers 404, not 500, for a path with broken percent-encoding', async () => {
-    expect((await call({ method: 'GET', path: '/alarms/%E0%A4%A' , token: ADMIN})).status).toBeLessThan(500);
+    expect((await call({ method: 'GET', path: '/alarms/%E0%A4%A', token: ADMIN })).status).toBeLessThan(500);
   });
 });

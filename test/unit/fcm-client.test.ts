@@ -2,18 +2,18 @@
 // test's own key pair, the request path, the bearer token and the body, and answers as scripted.
 import '../support/unit-env.ts';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ENV } from '../../lib/definitions.ts';
 import { FCM_SCOPE, getAccessToken, resetFcmAuth } from '../../lambdas/alarms/fcm-auth.ts';
 import { classifyFcmError, parseRetryAfter, sendPush } from '../../lambdas/alarms/fcm-client.ts';
+import { ENV } from '../../lib/definitions.ts';
 
 const PROJECT = 'alarm-test-project';
 const CLIENT_EMAIL = 'pusher@alarm-test-project.iam.gserviceaccount.com';
@@ -86,12 +86,16 @@ beforeAll(async () => {
       }
       const token = `ya29.${randomBytes(8).toString('hex')}`;
       fake.issued.add(token);
-      return reply(res, { status: 200, body: { access_token: token, expires_in: fake.expiresIn, token_type: 'Bearer' } });
+      return reply(res, {
+        status: 200,
+        body: { access_token: token, expires_in: fake.expiresIn, token_type: 'Bearer' },
+      });
     }
     const authorization = req.headers.authorization;
     fake.sends.push({ path: req.url ?? '', authorization, body: JSON.parse(text) });
     const bearer = authorization?.replace(/^Bearer /, '') ?? '';
-    if (fake.refuseEveryToken || !fake.issued.has(bearer)) return reply(res, { status: 401, body: { error: { code: 401, status: 'UNAUTHENTICATED' } } });
+    if (fake.refuseEveryToken || !fake.issued.has(bearer))
+      return reply(res, { status: 401, body: { error: { code: 401, status: 'UNAUTHENTICATED' } } });
     reply(res, fake.script.shift() ?? { status: 200, body: { name: `projects/${PROJECT}/messages/1` } });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -122,7 +126,13 @@ beforeEach(() => {
   delete process.env[ENV.fcmCredentialsSecretArn];
 });
 
-const push = { alarmId: '01JBBBBBBBBBBBBBBBBBBBBBBB', deviceToken: 'device-1', title: 'Stand up', body: 'Room 4', data: { room: '4' } };
+const push = {
+  alarmId: '01JBBBBBBBBBBBBBBBBBBBBBBB',
+  deviceToken: 'device-1',
+  title: 'Stand up',
+  body: 'Room 4',
+  data: { room: '4' },
+};
 
 const fcmError = (status: number, statusName: string, message: string, errorCode?: string): Scripted => ({
   status,
@@ -197,10 +207,19 @@ describe('sending a push', () => {
     ['404 UNREGISTERED', fcmError(404, 'NOT_FOUND', 'Requested entity was not found.', 'UNREGISTERED'), 'UNREGISTERED'],
     [
       '400 invalid registration token',
-      fcmError(400, 'INVALID_ARGUMENT', 'The registration token is not a valid FCM registration token', 'INVALID_ARGUMENT'),
+      fcmError(
+        400,
+        'INVALID_ARGUMENT',
+        'The registration token is not a valid FCM registration token',
+        'INVALID_ARGUMENT',
+      ),
       'INVALID_TOKEN',
     ],
-    ['403 SENDER_ID_MISMATCH', fcmError(403, 'PERMISSION_DENIED', 'SenderId mismatch', 'SENDER_ID_MISMATCH'), 'SENDER_ID_MISMATCH'],
+    [
+      '403 SENDER_ID_MISMATCH',
+      fcmError(403, 'PERMISSION_DENIED', 'SenderId mismatch', 'SENDER_ID_MISMATCH'),
+      'SENDER_ID_MISMATCH',
+    ],
   ])('reports a dead token on %s', async (_name, answer, reason) => {
     fake.script = [answer];
     await expect(sendPush(push)).resolves.toEqual({ kind: 'dead-token', reason });
@@ -215,10 +234,17 @@ describe('sending a push', () => {
   it('asks to retry on 429 with Retry-After in seconds, and on 503 with Retry-After as a date', async () => {
     fake.script = [
       { ...fcmError(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded', 'QUOTA_EXCEEDED'), headers: { 'retry-after': '30' } },
-      { ...fcmError(503, 'UNAVAILABLE', 'Unavailable', 'UNAVAILABLE'), headers: { 'retry-after': new Date(Date.now() + 120_000).toUTCString() } },
+      {
+        ...fcmError(503, 'UNAVAILABLE', 'Unavailable', 'UNAVAILABLE'),
+        headers: { 'retry-after': new Date(Date.now() + 120_000).toUTCString() },
+      },
       fcmError(500, 'INTERNAL', 'Internal error', 'INTERNAL'),
     ];
-    await expect(sendPush(push)).resolves.toEqual({ kind: 'retry-later', reason: 'FCM_UNAVAILABLE', retryAfterSeconds: 30 });
+    await expect(sendPush(push)).resolves.toEqual({
+      kind: 'retry-later',
+      reason: 'FCM_UNAVAILABLE',
+      retryAfterSeconds: 30,
+    });
     const second = await sendPush(push);
     expect(second.kind === 'retry-later' && second.retryAfterSeconds).toBeGreaterThanOrEqual(118);
     expect(second.kind === 'retry-later' && second.retryAfterSeconds).toBeLessThanOrEqual(120);
@@ -251,7 +277,9 @@ describe('sending a push', () => {
     await expect(sendPush(push)).resolves.toEqual({ kind: 'accepted' });
     await expect(sendPush(push)).resolves.toEqual({ kind: 'accepted' });
     expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
-    expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fcm' });
+    expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, {
+      SecretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fcm',
+    });
     secrets.restore();
   });
 });

@@ -18,7 +18,10 @@ describe('route matching', () => {
     const both = ['GET /things/{id}', 'GET /things/mine'].map(parseRoute);
     expect(matchRoute('GET', '/things/mine', both).routeKey).toBe('GET /things/mine');
     expect(matchRoute('GET', '/things/mine', [...both].reverse()).routeKey).toBe('GET /things/mine');
-    expect(matchRoute('GET', '/things/other', both)).toEqual({ routeKey: 'GET /things/{id}', pathParameters: { id: 'other' } });
+    expect(matchRoute('GET', '/things/other', both)).toEqual({
+      routeKey: 'GET /things/{id}',
+      pathParameters: { id: 'other' },
+    });
   });
 
   it('falls back to $default for another verb, an empty segment or a trailing slash', () => {
@@ -30,7 +33,12 @@ describe('route matching', () => {
 
 describe("reading the API function's answer", () => {
   it('takes a structured answer as it is, with cookies as separate Set-Cookie headers', () => {
-    const response = toHttpResponse({ statusCode: 201, headers: { Location: '/x', 'X-N': 2 }, cookies: ['a=1'], body: '{}' });
+    const response = toHttpResponse({
+      statusCode: 201,
+      headers: { Location: '/x', 'X-N': 2 },
+      cookies: ['a=1'],
+      body: '{}',
+    });
     expect(response).toEqual({
       statusCode: 201,
       headers: [
@@ -43,7 +51,11 @@ describe("reading the API function's answer", () => {
   });
 
   it('takes anything without a statusCode as a 200 JSON body', () => {
-    expect(toHttpResponse({ ok: true })).toEqual({ statusCode: 200, headers: [['content-type', 'application/json']], body: Buffer.from('{"ok":true}') });
+    expect(toHttpResponse({ ok: true })).toEqual({
+      statusCode: 200,
+      headers: [['content-type', 'application/json']],
+      body: Buffer.from('{"ok":true}'),
+    });
     expect(toHttpResponse('hi')?.body.toString()).toBe('hi');
     expect(toHttpResponse(undefined)?.body.toString()).toBe('null');
   });
@@ -70,8 +82,12 @@ describe('reading a consumer’s batch answer (ReportBatchItemFailures)', () => 
   });
 
   it('fails the whole batch for an identifier that is empty or not in the batch', () => {
-    expect(() => failedMessageIds({ batchItemFailures: [{ itemIdentifier: '' }] }, batch)).toThrow(/not a message of this batch/);
-    expect(() => failedMessageIds({ batchItemFailures: [{ itemIdentifier: 'm9' }] }, batch)).toThrow(/not a message of this batch/);
+    expect(() => failedMessageIds({ batchItemFailures: [{ itemIdentifier: '' }] }, batch)).toThrow(
+      /not a message of this batch/,
+    );
+    expect(() => failedMessageIds({ batchItemFailures: [{ itemIdentifier: 'm9' }] }, batch)).toThrow(
+      /not a message of this batch/,
+    );
     expect(() => failedMessageIds({ batchItemFailures: [{}] }, batch)).toThrow();
   });
 });

@@ -55,14 +55,13 @@ describe('fault injection of the local Scheduler', () => {
 describe('the body delivered to a target', () => {
   const schedule = {
     arn: 'arn:aws:scheduler:us-east-1:000000000000:schedule/recurring/nightly-absence',
-    target: { Input: '{"kind":"absence-run","at":"<aws.scheduler.scheduled-time>","try":<aws.scheduler.attempt-number>}' },
+    target: {
+      Input: '{"kind":"absence-run","at":"<aws.scheduler.scheduled-time>","try":<aws.scheduler.attempt-number>}',
+    },
   } as unknown as ScheduleRecord;
 
   it('fills in the context attributes of the invocation', () => {
-    const body = targetBody(
-      { schedule, scheduledTime: Date.parse('2025-03-02T15:00:00Z'), executionId: 'e-1' },
-      3,
-    );
+    const body = targetBody({ schedule, scheduledTime: Date.parse('2025-03-02T15:00:00Z'), executionId: 'e-1' }, 3);
     expect(JSON.parse(body)).toEqual({ kind: 'absence-run', at: '2025-03-02T15:00:00Z', try: 3 });
   });
 

@@ -29,19 +29,28 @@ describe('the sweeper', () => {
   });
 
   it('re-drives an alarm still pending two minutes after fireAt with its current version', async () => {
-    db.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'ALARM#2026-11-22T10', ':before': '2026-11-22T10:28:00.000Z' } }).resolves({
+    db.on(QueryCommand, {
+      ExpressionAttributeValues: { ':pk': 'ALARM#2026-11-22T10', ':before': '2026-11-22T10:28:00.000Z' },
+    }).resolves({
       Items: [{ accountId: 'A1', alarmId: 'L1', version: 3, status: 'PENDING', dueAt: '2026-11-22T10:20:00.000Z' }],
     });
     const report = await sweep(NOW);
     expect(report).toEqual({ overdueAlarms: 1, expiredDemoAccounts: 0 });
     expect(sqs).toHaveReceivedCommandWith(SendMessageBatchCommand, {
       QueueUrl: UNIT_ENV.ALARM_PUSH_QUEUE_URL,
-      Entries: [{ Id: '0', MessageBody: JSON.stringify({ kind: 'send-due-alarm', accountId: 'A1', alarmId: 'L1', version: 3 }) }],
+      Entries: [
+        {
+          Id: '0',
+          MessageBody: JSON.stringify({ kind: 'send-due-alarm', accountId: 'A1', alarmId: 'L1', version: 3 }),
+        },
+      ],
     });
   });
 
   it('re-drives a demo account past its expiry to the expiry queue', async () => {
-    db.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'DEMO#2026-11-22T09', ':before': '2026-11-22T10:30:00.000Z' } }).resolves({
+    db.on(QueryCommand, {
+      ExpressionAttributeValues: { ':pk': 'DEMO#2026-11-22T09', ':before': '2026-11-22T10:30:00.000Z' },
+    }).resolves({
       Items: [{ accountId: 'A2', expiresAt: '2026-11-22T09:59:00.000Z' }],
     });
     const report = await sweep(NOW);
@@ -51,7 +60,11 @@ describe('the sweeper', () => {
       Entries: [
         {
           Id: '0',
-          MessageBody: JSON.stringify({ kind: 'expire-demo-account', accountId: 'A2', expiresAt: '2026-11-22T09:59:00.000Z' }),
+          MessageBody: JSON.stringify({
+            kind: 'expire-demo-account',
+            accountId: 'A2',
+            expiresAt: '2026-11-22T09:59:00.000Z',
+          }),
         },
       ],
     });
