@@ -1,7 +1,7 @@
 // HTTP routes of studies, weekly attendance and the admin absence runs.
 import * as z from 'zod';
 import { DEFAULTS } from '../../lib/definitions.ts';
-import { defineRoute } from '../api/route.ts';
+import { defineRoute } from '../http/route.ts';
 import { ID_PATTERN } from '../shared/ids.ts';
 import { getAbsenceRun, requestAbsenceRun } from './absence-run.ts';
 import { addParticipant, addWeek, attend, attendanceOf, createStudy, type Study } from './studies.ts';

@@ -1,6 +1,6 @@
 // HTTP routes of accounts: demo accounts, admin-made accounts, the caller's own account.
 import * as z from 'zod';
-import { defineRoute } from '../api/route.ts';
+import { defineRoute } from '../http/route.ts';
 import { type Account, createAccount, createDemoAccount, deleteOwnAccount, getAccount } from './accounts.ts';
 
 const nickname = z

@@ -1,6 +1,6 @@
 // HTTP routes of alarms: a push notification at a chosen time, reschedulable and cancellable.
 import * as z from 'zod';
-import { defineRoute } from '../api/route.ts';
+import { defineRoute } from '../http/route.ts';
 import { type Alarm, cancelOwnAlarm, createAlarm, getOwnAlarm, listOwnAlarms, rescheduleOwnAlarm } from './alarms.ts';
 
 const DAY_MS = 86_400_000;

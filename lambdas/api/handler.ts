@@ -1,11 +1,14 @@
-// The API function: API Gateway HTTP API (payload 2.0) in, JSON out.
+// The API function, the HTTP edge: API Gateway HTTP API (payload 2.0) in, JSON out. It composes every
+// capability's routes and tells the HTTP kernel how account tokens are resolved.
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { resolveAccountToken } from '../accounts/accounts.ts';
+import { bearerAuthentication } from '../http/auth.ts';
+import { createRouter } from '../http/router.ts';
 import { logger } from '../shared/logger.ts';
 import { withMetrics } from '../shared/metrics.ts';
-import { createRouter } from './router.ts';
 import { routes } from './routes.ts';
 
-const route = createRouter(routes);
+const route = createRouter(routes, bearerAuthentication(resolveAccountToken));
 
 export const handler = withMetrics(async (event: APIGatewayProxyEventV2, context?: Context) => {
   if (context) logger.addContext(context);

@@ -2,9 +2,9 @@
 import { studyRoutes } from '../absence/routes.ts';
 import { accountRoutes } from '../accounts/routes.ts';
 import { alarmRoutes } from '../alarms/routes.ts';
-import { buildOpenApi } from './openapi.ts';
-import { opsRoutes } from './ops-routes.ts';
-import type { Route } from './route.ts';
+import { buildOpenApi } from '../http/openapi.ts';
+import { opsRoutes } from '../http/ops-routes.ts';
+import type { Route } from '../http/route.ts';
 
 const capabilityRoutes: Route[] = [...accountRoutes, ...alarmRoutes, ...studyRoutes];
 let document: unknown;

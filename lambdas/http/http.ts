@@ -1,4 +1,4 @@
-// The edge of the API function: decoding API Gateway events and the one error-to-HTTP mapper.
+// Decoding API Gateway events, validating their parts, and the one error-to-HTTP mapper.
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
 import { MAX_BODY_BYTES } from '../../lib/definitions.ts';

@@ -1,7 +1,7 @@
-// Bearer-token authentication: the admin token (env locally, Secrets Manager in AWS) or an account token.
+// Bearer-token authentication: the admin token (env locally, Secrets Manager in AWS) or an account token,
+// which the edge's `resolveAccountToken` (accounts) looks up: the kernel knows no capability.
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { ENV } from '../../lib/definitions.ts';
-import { resolveAccountToken } from '../accounts/accounts.ts';
 import { secrets } from '../shared/clients.ts';
 import { ConfigError, optionalEnv } from '../shared/config.ts';
 import { ForbiddenError, UnauthorizedError } from '../shared/errors.ts';
@@ -37,16 +37,27 @@ export function bearerToken(header: string | undefined): string | undefined {
   return token;
 }
 
-export async function authenticate(required: RouteAuth, header: string | undefined, now: number): Promise<Caller> {
-  if (required === 'none') return { kind: 'anonymous' };
-  const token = bearerToken(header);
-  if (!token) throw new UnauthorizedError();
-  if (secretsEqual(token, await loadAdminToken())) {
-    if (required === 'admin') return { kind: 'admin' };
-    throw new ForbiddenError('The admin token cannot act as an account');
-  }
-  const account = await resolveAccountToken(token, now);
-  if (!account) throw new UnauthorizedError();
-  if (required === 'admin') throw new ForbiddenError('This route needs the admin token');
-  return { kind: 'account', accountId: account.accountId, demo: account.demo };
+/** Who an account token belongs to, unless it is unknown or no longer valid at `now`. */
+export type ResolveAccountToken = (
+  token: string,
+  now: number,
+) => Promise<{ readonly accountId: string; readonly demo: boolean } | undefined>;
+
+/** Who is calling, as a route with this `auth` needs it; 401/403 otherwise. */
+export type Authenticate = (required: RouteAuth, header: string | undefined, now: number) => Promise<Caller>;
+
+export function bearerAuthentication(resolveAccountToken: ResolveAccountToken): Authenticate {
+  return async (required, header, now) => {
+    if (required === 'none') return { kind: 'anonymous' };
+    const token = bearerToken(header);
+    if (!token) throw new UnauthorizedError();
+    if (secretsEqual(token, await loadAdminToken())) {
+      if (required === 'admin') return { kind: 'admin' };
+      throw new ForbiddenError('The admin token cannot act as an account');
+    }
+    const account = await resolveAccountToken(token, now);
+    if (!account) throw new UnauthorizedError();
+    if (required === 'admin') throw new ForbiddenError('This route needs the admin token');
+    return { kind: 'account', accountId: account.accountId, demo: account.demo };
+  };
 }

@@ -1,8 +1,8 @@
-// Matches a request to one of ROUTES, then authenticates, validates and runs the route's use case.
+// Matches a request to one of ROUTES, then authenticates (as the edge says), validates and runs the route's use case.
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ROUTES } from '../../lib/definitions.ts';
 import { type ErrorDetail, MethodNotAllowedError, NotFoundError } from '../shared/errors.ts';
-import { authenticate } from './auth.ts';
+import type { Authenticate } from './auth.ts';
 import { check, errorToResponse, parseJsonBody, throwIfInvalid, toResponse } from './http.ts';
 import type { Route } from './route.ts';
 
@@ -42,7 +42,7 @@ function splitPath(rawPath: string): string[] | undefined {
   }
 }
 
-export function createRouter(routes: readonly Route[]) {
+export function createRouter(routes: readonly Route[], authenticate: Authenticate) {
   const missing = ROUTES.filter((key) => !routes.some((r) => r.key === key));
   if (missing.length > 0) throw new Error(`Routes without a use case: ${missing.join(', ')}`);
   const compiled = compile(routes);
