@@ -52,6 +52,7 @@ export const studyRoutes = [
   defineRoute({
     key: 'POST /studies',
     auth: 'account',
+    idempotent: true,
     summary: 'Create a study; the caller becomes its owner',
     body: z.strictObject({
       name: z
@@ -87,6 +88,7 @@ export const studyRoutes = [
   defineRoute({
     key: 'POST /studies/{studyId}/participants',
     auth: 'account',
+    idempotent: true,
     summary: 'Add an account to the study (owner only)',
     params: studyParams,
     body: z.strictObject({ accountId: z.string().regex(ID_PATTERN, 'is not an account id') }),
@@ -112,6 +114,7 @@ export const studyRoutes = [
   defineRoute({
     key: 'POST /studies/{studyId}/weeks',
     auth: 'account',
+    idempotent: true,
     summary: 'Add a week to the study (owner only)',
     params: studyParams,
     body: z
@@ -183,6 +186,7 @@ export const studyRoutes = [
   defineRoute({
     key: 'POST /admin/absence-runs',
     auth: 'admin',
+    idempotent: true,
     summary: 'Run the absence batch now (or for another instant), like the nightly schedule does',
     body: z.strictObject({ at: instant.optional().describe('The run instant; default now') }),
     responses: { 202: { description: 'Accepted', schema: z.object({ runId: z.string() }) } },

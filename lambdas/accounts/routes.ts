@@ -37,6 +37,7 @@ export const accountRoutes = [
   defineRoute({
     key: 'POST /demo-accounts',
     auth: 'none',
+    idempotent: true,
     summary: 'Create a demo account that deletes itself, and everything it owns, at expiresAt',
     body: z.strictObject({ nickname: nickname.optional() }),
     responses: {
@@ -51,6 +52,7 @@ export const accountRoutes = [
   defineRoute({
     key: 'POST /accounts',
     auth: 'admin',
+    idempotent: true,
     summary: 'Create a permanent account',
     body: z.strictObject({ nickname }),
     responses: { 201: { description: 'Created', schema: newAccountView } },

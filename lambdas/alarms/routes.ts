@@ -87,6 +87,7 @@ export const alarmRoutes = [
   defineRoute({
     key: 'POST /alarms',
     auth: 'account',
+    idempotent: true,
     summary: 'Schedule a push notification to a device at fireAt',
     body: z.strictObject({ fireAt, title, body, deviceToken, data: data.optional() }),
     responses: {

@@ -15,7 +15,7 @@ export const handler = withMetrics(async (event: APIGatewayProxyEventV2, context
   // Request ids only: never headers, which carry bearer tokens.
   logger.appendKeys({ requestId: event.requestContext?.requestId, routeKey: event.routeKey });
   try {
-    return await route(event);
+    return await route(event, context);
   } finally {
     logger.removeKeys(['requestId', 'routeKey']);
   }

@@ -47,6 +47,11 @@ export interface Route<A extends RouteAuth = RouteAuth, P = unknown, Q = unknown
   readonly query?: z.ZodType<Q>;
   readonly body?: z.ZodType<B>;
   readonly responses: Readonly<Record<number, ResponseDoc>>;
+  /**
+   * A creating POST: it accepts an `Idempotency-Key`, and a retry with the same key gets the first answer
+   * instead of creating again (idempotency.ts). Applied after authentication and validation.
+   */
+  readonly idempotent?: boolean;
   readonly handle: (ctx: RouteContext<A, P, Q, B>) => Promise<HttpResult>;
 }
 

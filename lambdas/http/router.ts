@@ -1,9 +1,10 @@
 // Matches a request to one of ROUTES, then authenticates (as the edge says), validates and runs the route's use case.
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { ROUTES } from '../../lib/definitions.ts';
 import { type ErrorDetail, MethodNotAllowedError, NotFoundError } from '../shared/errors.ts';
 import type { Authenticate } from './auth.ts';
 import { check, errorToResponse, parseJsonBody, throwIfInvalid, toResponse } from './http.ts';
+import { answerOnce, type IdempotentRequest, idempotencyKeyOf, storedAnswer } from './idempotency.ts';
 import type { Route } from './route.ts';
 
 interface Compiled {
@@ -47,7 +48,10 @@ export function createRouter(routes: readonly Route[], authenticate: Authenticat
   if (missing.length > 0) throw new Error(`Routes without a use case: ${missing.join(', ')}`);
   const compiled = compile(routes);
 
-  return async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  return async function route(
+    event: APIGatewayProxyEventV2,
+    context?: Context,
+  ): Promise<APIGatewayProxyStructuredResultV2> {
     const requestId = event.requestContext?.requestId ?? 'unknown';
     try {
       const method = (event.requestContext?.http?.method ?? 'GET').toUpperCase();
@@ -65,22 +69,31 @@ export function createRouter(routes: readonly Route[], authenticate: Authenticat
       const headers = event.headers ?? {};
       const caller = await authenticate(route.auth, headers.authorization, now);
       const details: ErrorDetail[] = [];
+      const idempotencyKey = route.idempotent ? idempotencyKeyOf(headers, details) : undefined;
       const params = check('path', route.params, hit.params, details);
       const query = check('query', route.query, event.queryStringParameters ?? {}, details);
       // No body at all means an empty object; a JSON `null` is a body, and a wrong one.
       const json = route.body ? parseJsonBody(event) : undefined;
       const body = route.body ? check('body', route.body, json === undefined ? {} : json, details) : undefined;
+      const sourceIp = event.requestContext?.http?.sourceIp ?? '0.0.0.0';
+      const once: IdempotentRequest | undefined =
+        idempotencyKey === undefined
+          ? undefined
+          : {
+              route: route.key,
+              caller,
+              sourceIp,
+              key: idempotencyKey,
+              payload: { params: hit.params, query: event.queryStringParameters ?? {}, body: json ?? {} },
+            };
+      if (details.length > 0 && once) {
+        const replay = await storedAnswer(once);
+        if (replay) return replay;
+      }
       throwIfInvalid(details);
-      const result = await route.handle({
-        caller,
-        params,
-        query,
-        body,
-        sourceIp: event.requestContext?.http?.sourceIp ?? '0.0.0.0',
-        requestId,
-        now,
-      } as never);
-      return toResponse(result);
+      const handle = () => route.handle({ caller, params, query, body, sourceIp, requestId, now } as never);
+      if (once) return await answerOnce(once, context, handle, requestId);
+      return toResponse(await handle());
     } catch (error) {
       return errorToResponse(error, requestId);
     }

@@ -6,7 +6,9 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AdaptiveRetryStrategy } from '@smithy/core/retry';
 
-export const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+/** The plain client, for libraries that send DynamoDB commands themselves (Powertools idempotency). */
+export const dynamoDb = new DynamoDBClient({});
+export const dynamo = DynamoDBDocumentClient.from(dynamoDb, {
   marshallOptions: { removeUndefinedValues: true },
 });
 
