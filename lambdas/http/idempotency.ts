@@ -248,3 +248,42 @@ export async function storedAnswer(request: IdempotentRequest): Promise<Answer |
     return undefined;
   }
 }
+
+// ---- OpenAPI ---------------------------------------------------------------------------------------------
+
+interface OperationDoc {
+  readonly parameters: unknown[];
+  readonly responses: Record<string, { description: string; headers?: Record<string, unknown> }>;
+}
+
+/** Adds the header, the replay marker on successes, and the 409 and 422 answers to an idempotent route's operation. */
+export function documentIdempotency(operation: OperationDoc, errorContent: unknown): void {
+  operation.parameters.push({
+    name: 'Idempotency-Key',
+    in: 'header',
+    required: false,
+    description: `Makes a retry safe: the same caller sending the same key again within ${IDEMPOTENCY_WINDOW_SECONDS / 3600} h creates nothing and gets the first answer (same status and body, plus \`${REPLAYED_HEADER}: true\`); 5xx and 429 answers are not kept. Use a new random key (a UUID) per new request.`,
+    schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH, pattern: '^[\\x20-\\x7E]+$' },
+  });
+  for (const [status, response] of Object.entries(operation.responses)) {
+    if (!status.startsWith('2')) continue;
+    response.headers = {
+      ...response.headers,
+      [REPLAYED_HEADER]: {
+        description:
+          'Present (`true`) when this is the stored answer to an earlier request with the same Idempotency-Key',
+        schema: { type: 'string', enum: ['true'] },
+      },
+    };
+  }
+  const errors = {
+    '409': 'IDEMPOTENCY_KEY_IN_USE: a request with this Idempotency-Key is still being handled; retry in a moment',
+    '422': 'IDEMPOTENCY_KEY_REUSED: this Idempotency-Key was used with a different request',
+  };
+  for (const [status, description] of Object.entries(errors)) {
+    const existing = operation.responses[status];
+    operation.responses[status] = existing
+      ? { ...existing, description: `${existing.description}; or ${description}` }
+      : { description, ...(errorContent as object) };
+  }
+}

@@ -1,5 +1,6 @@
 // The OpenAPI 3.1 document, generated from the same route definitions and schemas that validate requests.
 import * as z from 'zod';
+import { documentIdempotency } from './idempotency.ts';
 import type { Route } from './route.ts';
 
 const errorSchema = z.object({
@@ -51,11 +52,19 @@ export function buildOpenApi(routes: readonly Route[]): unknown {
       errors['401'] = 'Missing or invalid bearer token';
       errors['403'] = 'Not allowed';
     }
+    const errorContent = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
     for (const [status, description] of Object.entries(errors)) {
-      responses[status] ??= {
-        description,
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-      };
+      responses[status] ??= { description, ...errorContent };
+    }
+    const operationParameters = parameters(route);
+    if (route.idempotent) {
+      documentIdempotency(
+        {
+          parameters: operationParameters,
+          responses: responses as Parameters<typeof documentIdempotency>[0]['responses'],
+        },
+        errorContent,
+      );
     }
     paths[path] ??= {};
     (paths[path] as Record<string, unknown>)[method.toLowerCase()] = {
@@ -65,7 +74,7 @@ export function buildOpenApi(routes: readonly Route[]): unknown {
         .replace(/\/(\w)/g, (_m, c: string) => c.toUpperCase())
         .replace(/[^A-Za-z0-9]/g, '')}`,
       ...(route.auth === 'none' ? { security: [] } : {}),
-      parameters: parameters(route),
+      parameters: operationParameters,
       ...(route.body
         ? {
             requestBody: {
