@@ -1,6 +1,7 @@
-// `npm run bench [cold-start|absence] [participants...]`: figures that must not live in timed tests.
+// `npm run bench [cold-start|absence|idempotency] [participants... | requests]`: figures that must not live in timed tests.
 import { benchAbsence } from './absence.ts';
 import { benchColdStart } from './cold-start.ts';
+import { benchIdempotency } from './idempotency.ts';
 
 const [only, ...sizes] = process.argv.slice(2);
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -15,5 +16,10 @@ if (!only || only === 'cold-start') {
 if (!only || only === 'absence') {
   console.log('## Absence batch on DynamoDB Local (admin API -> queue -> fan-out -> transactions)\n');
   console.log(await benchAbsence(sizes.map(Number)));
+  console.log();
+}
+if (!only || only === 'idempotency') {
+  console.log('## What an Idempotency-Key costs (POST /alarms: no key, first answer, replay)\n');
+  console.log(await benchIdempotency(sizes[0] ? Number(sizes[0]) : undefined));
   console.log();
 }
