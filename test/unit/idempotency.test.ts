@@ -15,11 +15,13 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { resolveAccountToken } from '../../lambdas/accounts/accounts.ts';
 import { handler } from '../../lambdas/api/handler.ts';
-import { IDEMPOTENCY_PK } from '../../lambdas/api/idempotency.ts';
-import { defineRoute } from '../../lambdas/api/route.ts';
-import { createRouter } from '../../lambdas/api/router.ts';
 import { routes } from '../../lambdas/api/routes.ts';
+import { bearerAuthentication } from '../../lambdas/http/auth.ts';
+import { IDEMPOTENCY_PK } from '../../lambdas/http/idempotency.ts';
+import { defineRoute } from '../../lambdas/http/route.ts';
+import { createRouter } from '../../lambdas/http/router.ts';
 import { ConflictError, DependencyUnavailableError, RateLimitedError } from '../../lambdas/shared/errors.ts';
 import { hashToken } from '../../lambdas/shared/tokens.ts';
 import type { RouteKey } from '../../lib/definitions.ts';
@@ -132,23 +134,26 @@ function creatingRoute(key: string, auth: 'account' | 'none') {
   });
 }
 
-const router = createRouter([
-  ...routes,
-  creatingRoute('POST /widgets', 'account'),
-  creatingRoute('POST /gadgets', 'account'),
-  creatingRoute('POST /public-widgets', 'none'),
-  defineRoute({
-    key: 'POST /plain-widgets' as RouteKey,
-    auth: 'account',
-    summary: 'Create a widget, no key taken',
-    body: widgetBody,
-    responses: { 201: { description: 'Created' } },
-    handle: async ({ body }) => {
-      created.push({ route: 'POST /plain-widgets', name: body.name, by: '' });
-      return { status: 201, body: { id: `w${created.length}` } };
-    },
-  }),
-]);
+const router = createRouter(
+  [
+    ...routes,
+    creatingRoute('POST /widgets', 'account'),
+    creatingRoute('POST /gadgets', 'account'),
+    creatingRoute('POST /public-widgets', 'none'),
+    defineRoute({
+      key: 'POST /plain-widgets' as RouteKey,
+      auth: 'account',
+      summary: 'Create a widget, no key taken',
+      body: widgetBody,
+      responses: { 201: { description: 'Created' } },
+      handle: async ({ body }) => {
+        created.push({ route: 'POST /plain-widgets', name: body.name, by: '' });
+        return { status: 201, body: { id: `w${created.length}` } };
+      },
+    }),
+  ],
+  bearerAuthentication(resolveAccountToken),
+);
 
 const lambdaContext = (remainingMs = 10_000) =>
   ({ getRemainingTimeInMillis: () => remainingMs, awsRequestId: 'unit' }) as unknown as Context;
