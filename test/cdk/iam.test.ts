@@ -180,6 +180,18 @@ describe('the functions', () => {
     }
   });
 
+  it("should let the API function keep Idempotency-Key records in the table (Powertools' four item calls) and no more", () => {
+    const table = JSON.stringify(arnOf(logicalId(stack.table)));
+    const tableStatements = statementsOf('api').filter((s) =>
+      resourcesOfStatement(s).some((r) => JSON.stringify(r).includes(table)),
+    );
+    const actions = new Set(tableStatements.flatMap(actionsOf));
+    for (const action of ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'])
+      expect(actions).toContain(action);
+    expect(actions).not.toContain('dynamodb:Scan');
+    expect(actions).not.toContain('dynamodb:DescribeTable');
+  });
+
   it('should let each function read only the secret it is bound to', () => {
     const secretReaders = (key: FunctionKey) => resourcesAllowed(statementsOf(key), 'secretsmanager:GetSecretValue');
     expect(secretReaders('api')).toEqual([{ Ref: logicalId(stack.adminTokenSecret) }]);
