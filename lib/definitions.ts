@@ -185,6 +185,32 @@ export const FUNCTIONS = {
   },
 } as const satisfies Record<string, FunctionDefinition>;
 
+/** Namespace of the functions' own CloudWatch metrics (EMF, dimension `service` = the function's id). */
+export const METRICS_NAMESPACE = 'SchedulingBackend';
+
+/**
+ * Every custom metric name the functions emit, and the names the dashboard (lib/dashboard.ts) graphs.
+ * Lags are milliseconds from the moment a thing was due to the moment it was done.
+ */
+export const METRICS = {
+  alarmsSent: 'AlarmsSent',
+  alarmsFailed: 'AlarmsFailed',
+  /** Push sent minus the alarm's fireAt. */
+  fireLag: 'FireLag',
+  accountsExpired: 'AccountsExpired',
+  /** Demo account deleted minus its expiresAt. */
+  expiryLag: 'ExpiryLag',
+  absenceRunsStarted: 'AbsenceRunsStarted',
+  absencesMarked: 'AbsencesMarked',
+  sweptOverdueAlarms: 'SweptOverdueAlarms',
+  sweptExpiredDemoAccounts: 'SweptExpiredDemoAccounts',
+  /** Webhook job runs (one per run, after its last attempt) and their lag behind runAt. */
+  jobRunsSucceeded: 'JobRunsSucceeded',
+  jobRunsFailed: 'JobRunsFailed',
+  jobLag: 'JobLag',
+} as const;
+export type MetricName = (typeof METRICS)[keyof typeof METRICS];
+
 /** Largest request body the API accepts (bytes); larger is 413, locally and in AWS. */
 export const MAX_BODY_BYTES = 64 * 1024;
 

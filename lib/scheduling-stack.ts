@@ -14,6 +14,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { OperationsDashboard } from './dashboard.ts';
 import {
   API_THROTTLE,
   DEFAULTS,
@@ -137,6 +138,12 @@ export class SchedulingStack extends Stack {
     ({ api: this.api, stage: this.apiStage } = this.makeApi());
     this.alarmTopic = this.makeAlarms();
     this.makeOutputs();
+    new OperationsDashboard(this, 'Operations', {
+      functions: this.functions,
+      queues: this.queues,
+      scheduleGroups: this.scheduleGroups,
+      scheduleDeliveryDlq: { id: SCHEDULE_DELIVERY_DLQ_ID, queue: this.scheduleDeliveryDlq },
+    });
   }
 
   private makeTable(): Table {

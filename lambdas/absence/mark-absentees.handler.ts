@@ -1,7 +1,7 @@
 // Consumer of the absence queue: starts runs (nightly schedule or admin API) and handles their chunks.
 import type { SQSEvent } from 'aws-lambda';
 import { QUEUES } from '../../lib/definitions.ts';
-import { MetricUnit, metrics, withMetrics } from '../shared/metrics.ts';
+import { METRICS, MetricUnit, metrics, withMetrics } from '../shared/metrics.ts';
 import { processMessages } from '../shared/sqs-batch.ts';
 import { failAbsenceRun, markAbsenteesOfChunk, runIdOf, startAbsenceRun } from './absence-run.ts';
 import { absenceMessage } from './messages.ts';
@@ -14,9 +14,10 @@ export const handler = withMetrics((event: SQSEvent) =>
     try {
       if (message.kind === 'absence-run') {
         await startAbsenceRun(message, sentAt, now);
+        metrics.addMetric(METRICS.absenceRunsStarted, MetricUnit.Count, 1);
       } else {
         const marked = await markAbsenteesOfChunk(message, now);
-        metrics.addMetric('AbsencesMarked', MetricUnit.Count, marked);
+        metrics.addMetric(METRICS.absencesMarked, MetricUnit.Count, marked);
       }
     } catch (error) {
       // The last attempt before the DLQ: say so on the run, so nobody waits for it to finish.

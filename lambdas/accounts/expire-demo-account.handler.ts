@@ -1,7 +1,7 @@
 // Consumer of the account-expiry queue: deletes a demo account when its schedule fires.
 import type { SQSEvent } from 'aws-lambda';
 import { logger } from '../shared/logger.ts';
-import { MetricUnit, metrics, withMetrics } from '../shared/metrics.ts';
+import { METRICS, MetricUnit, metrics, withMetrics } from '../shared/metrics.ts';
 import { processMessages } from '../shared/sqs-batch.ts';
 import { expireDemoAccount } from './accounts.ts';
 import { expireDemoAccountMessage } from './messages.ts';
@@ -11,8 +11,8 @@ export const handler = withMetrics((event: SQSEvent) =>
     const outcome = await expireDemoAccount(message);
     logger.info('Expiry message handled', { messageId: record.messageId, accountId: message.accountId, outcome });
     if (outcome === 'expired') {
-      metrics.addMetric('AccountsExpired', MetricUnit.Count, 1);
-      metrics.addMetric('ExpiryLag', MetricUnit.Milliseconds, Date.now() - Date.parse(message.expiresAt));
+      metrics.addMetric(METRICS.accountsExpired, MetricUnit.Count, 1);
+      metrics.addMetric(METRICS.expiryLag, MetricUnit.Milliseconds, Date.now() - Date.parse(message.expiresAt));
     }
   }),
 );

@@ -1,7 +1,7 @@
 // Consumer of the alarm-push queue: sends each due alarm's push through FCM, once.
 import type { SQSEvent } from 'aws-lambda';
 import { logger } from '../shared/logger.ts';
-import { MetricUnit, metrics, withMetrics } from '../shared/metrics.ts';
+import { METRICS, MetricUnit, metrics, withMetrics } from '../shared/metrics.ts';
 import { processMessages } from '../shared/sqs-batch.ts';
 import { sendDueAlarmMessage } from './messages.ts';
 import { sendDueAlarm } from './send-due-alarm.ts';
@@ -11,9 +11,9 @@ export const handler = withMetrics((event: SQSEvent) =>
     const report = await sendDueAlarm(message, { receiveCount, receiptHandle: record.receiptHandle });
     logger.info('Push message handled', { messageId: record.messageId, alarmId: message.alarmId, ...report });
     if (report.outcome === 'sent') {
-      metrics.addMetric('AlarmsSent', MetricUnit.Count, 1);
-      metrics.addMetric('FireLag', MetricUnit.Milliseconds, report.lagMs ?? 0);
+      metrics.addMetric(METRICS.alarmsSent, MetricUnit.Count, 1);
+      metrics.addMetric(METRICS.fireLag, MetricUnit.Milliseconds, report.lagMs ?? 0);
     }
-    if (report.outcome === 'failed') metrics.addMetric('AlarmsFailed', MetricUnit.Count, 1);
+    if (report.outcome === 'failed') metrics.addMetric(METRICS.alarmsFailed, MetricUnit.Count, 1);
   }),
 );

@@ -1,10 +1,12 @@
 // CloudWatch metrics in Embedded Metric Format (written with the logs, no API call on the hot path).
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE } from '../../lib/definitions.ts';
 
+export { METRICS } from '../../lib/definitions.ts';
 export { MetricUnit };
 
 export const metrics = new Metrics({
-  namespace: 'SchedulingBackend',
+  namespace: METRICS_NAMESPACE,
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'scheduling-backend',
 });
 

@@ -1,7 +1,7 @@
 // Consumer of the sweep queue, fed every five minutes by a recurring schedule.
 import type { SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { MetricUnit, metrics, withMetrics } from '../shared/metrics.ts';
+import { METRICS, MetricUnit, metrics, withMetrics } from '../shared/metrics.ts';
 import { processMessages } from '../shared/sqs-batch.ts';
 import { sweep } from './sweep.ts';
 
@@ -10,7 +10,7 @@ const sweepMessage = z.object({ kind: z.literal('sweep') });
 export const handler = withMetrics((event: SQSEvent) =>
   processMessages(event, sweepMessage, async () => {
     const report = await sweep(Date.now());
-    metrics.addMetric('SweptOverdueAlarms', MetricUnit.Count, report.overdueAlarms);
-    metrics.addMetric('SweptExpiredDemoAccounts', MetricUnit.Count, report.expiredDemoAccounts);
+    metrics.addMetric(METRICS.sweptOverdueAlarms, MetricUnit.Count, report.overdueAlarms);
+    metrics.addMetric(METRICS.sweptExpiredDemoAccounts, MetricUnit.Count, report.expiredDemoAccounts);
   }),
 );
