@@ -2,11 +2,13 @@
 import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ENV } from '../lib/definitions.ts';
-import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from './cloud.ts';
+import { LOCAL_REGION, type LocalCloud, type LocalCloudOptions, startLocalCloud } from './cloud.ts';
+import { type LocalConsole, startConsole } from './console/server.ts';
 
 /** Variables only the local cloud reads (the rest are the handlers' own, from lib/definitions.ts). */
 const PORT = 'PORT';
 const DATA_DIR = 'DATA_DIR';
+const CONSOLE_PORT = 'CONSOLE_PORT';
 const DEFAULT_PORT = 3000;
 
 class BadSetting extends Error {}
@@ -126,6 +128,30 @@ async function main(): Promise<void> {
     console.error(`Cannot start the local cloud: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   }
+  // The console is a viewer beside the local cloud (PORT + 1 unless CONSOLE_PORT says otherwise).
+  let consoleServer: LocalConsole;
+  try {
+    const apiPort = Number(new URL(cloud.apiUrl).port);
+    const consolePort = integerSetting(CONSOLE_PORT, 0, 65_535) ?? (options.port === 0 ? 0 : apiPort + 1);
+    consoleServer = await startConsole({
+      port: consolePort,
+      region: LOCAL_REGION,
+      dynamodb: cloud.dynamodbEndpoint,
+      sqs: cloud.sqsEndpoint,
+      scheduler: cloud.schedulerEndpoint,
+      tableName: cloud.tableName,
+      ...(cloud.fcm ? { pushes: () => cloud.fcm?.received ?? [] } : {}),
+      log: (line) => console.log(line),
+    }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+        throw new BadSetting(`Port ${consolePort} on 127.0.0.1 is in use; set ${CONSOLE_PORT} to another one (or 0)`);
+      throw error;
+    });
+  } catch (error) {
+    console.error(`Cannot start the console: ${error instanceof Error ? error.message : String(error)}`);
+    await cloud.stop();
+    process.exit(1);
+  }
   const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
   const pushes = cloud.fcm
     ? `printed here, one line each (FCM stand-in on ${cloud.fcm.baseUrl})`
@@ -136,6 +162,7 @@ async function main(): Promise<void> {
       `Local cloud ready in ${seconds} s`,
       `  API          ${cloud.apiUrl}   (try ${cloud.apiUrl}/health, ${cloud.apiUrl}/openapi.json)`,
       `  Admin token  ${cloud.adminToken}`,
+      `  Console      ${consoleServer.url}`,
       `  Pushes       ${pushes}`,
       `  Data         ${options.dataDir ? `kept in ${options.dataDir}` : `in memory (set ${DATA_DIR} to keep it)`}`,
       `  Handler logs at ${process.env.POWERTOOLS_LOG_LEVEL} (set POWERTOOLS_LOG_LEVEL=INFO for more)`,
@@ -154,7 +181,7 @@ async function main(): Promise<void> {
     }
     stoppingSince = Date.now();
     console.log(`\n${signal}: stopping…`);
-    cloud.stop().then(
+    Promise.all([consoleServer.stop(), cloud.stop()]).then(
       () => {
         console.log('Stopped.');
         process.exit(0);
