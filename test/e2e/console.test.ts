@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../lib/house-function.ts';
 import { LOCAL_REGION, type LocalCloud, startLocalCloud } from '../../local/cloud.ts';
 import { type LocalConsole, startConsole } from '../../local/console/server.ts';
-import { apiClient, waitFor } from '../support/http.ts';
+import { apiClient, sleep, waitFor } from '../support/http.ts';
 
 const SCREENSHOT = join(REPO_ROOT, 'test-artifacts', 'console.png');
 /** The Scheduler may invoke anywhere in its minute (AWS-like); an alarm is still due at its second. */
@@ -83,7 +83,9 @@ function shownLag(ms: number): string {
 
 describe('the local console in a browser', () => {
   it("should show a booked alarm coming up, with its schedule's own time and its due time on the timeline", async () => {
-    soon = await bookAlarm('Stand-up in 5', Date.now() + 6_000, 'device-console-a');
+    soon = await bookAlarm('Stand-up', Date.now() + 6_000, 'device-console-a');
+    await bookAlarm('Coffee', Date.now() + 7_000, 'device-console-d');
+    await bookAlarm('Stretch', Date.now() + 8_500, 'device-console-e');
     await bookAlarm('Lunch', Date.now() + 25 * 60_000, 'device-console-b');
     await bookAlarm('Deploy window', Date.now() + 50 * 60_000, 'device-console-c');
 
@@ -128,7 +130,9 @@ describe('the local console in a browser', () => {
     expect(Number(await page.$eval('#lag-stats b', (b) => b.textContent))).toBeGreaterThanOrEqual(1);
   });
 
-  it("should empty a dead-letter queue into its work queue when its 'Move back' button is pressed", async () => {
+  it("should empty a dead-letter queue into its work queue when its 'Move back' button is pressed", {
+    timeout: 60_000,
+  }, async () => {
     // A message for an alarm that no longer exists: once back on its queue the consumer drops it.
     await sqs.send(
       new SendMessageCommand({
@@ -160,6 +164,9 @@ describe('the local console in a browser', () => {
 
     await page.waitForSelector(`#runs tr[data-run="${runs.body.runId}"]`, { timeout: 10_000 });
     await page.waitForSelector('#accounts tr[data-account]', { timeout: 5_000 });
+    // For the screenshot only: give the other two alarms booked above a moment to fire too.
+    await waitFor(async () => ((cloud.fcm?.received.length ?? 0) >= 3 ? true : undefined), 10_000).catch(() => {});
+    await sleep(1500);
     mkdirSync(join(REPO_ROOT, 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT as `${string}.png`, fullPage: true });
   });
