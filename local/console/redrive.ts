@@ -108,11 +108,11 @@ export async function moveMessagesBack(
   return { queue: dlqName, method: 'receive+send+delete', moved, left };
 }
 
+/** What an SQS endpoint answers for an action it does not have (fauxqs: InvalidAction "Unknown action: ..."). */
 function isUnsupported(error: unknown): boolean {
-  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const e = error as { name?: string; message?: string };
   return (
-    /unsupported|unknown|not ?implemented|invalidaction|not supported/i.test(`${e.name} ${e.message}`) ||
-    e.$metadata?.httpStatusCode === 404 ||
-    e.$metadata?.httpStatusCode === 501
+    ['InvalidAction', 'UnsupportedOperation', 'UnknownOperationException'].includes(e.name ?? '') ||
+    /unknown action/i.test(e.message ?? '')
   );
 }
