@@ -14,21 +14,17 @@ import { inParallel } from './in-parallel.ts';
 import type { AbsenceChunkMessage, AbsenceRunMessage } from './messages.ts';
 import {
   type AbsenceRun,
-  attendanceRows,
   closeChunk,
   deleteRun,
   failRun,
   findRun,
-  findStudy,
   finishRunIfComplete,
   insertRun,
-  markAbsent,
   openChunk,
-  participantsBetween,
-  participantsPage,
   planRun,
-  weeksEndingIn,
-} from './study-store.ts';
+} from './run-store.ts';
+import { findStudy, type Participant, participantsBetween, participantsPage } from './study-store.ts';
+import { attendanceRows, findWeek, markAbsent, weeksEndingIn } from './week-store.ts';
 
 const queueUrl = lazy(() => requireEnv(ENV.absenceQueueUrl));
 
@@ -120,11 +116,12 @@ export async function startAbsenceRun(message: AbsenceRunMessage, sentAt: number
 export async function markAbsenteesOfChunk(message: AbsenceChunkMessage, now: number): Promise<number> {
   const { runId, studyId, week } = message;
   const chunkId = `${studyId}#${week}#${message.chunk}`;
-  // A study deleted since the run began has nothing left to mark; its chunk is still recorded.
-  const study = await findStudy(studyId);
-  const page = study?.autoAttendance
+  // A study (or week) deleted since the run began has nothing left to mark; its chunk is still recorded.
+  const [study, found] = await Promise.all([findStudy(studyId), findWeek(studyId, week)]);
+  const judged = study?.autoAttendance && found ? { study, week: found } : undefined;
+  const page = judged
     ? await participantsPage(studyId, CHUNK_SIZE, message.cursor)
-    : { accountIds: [] as string[] };
+    : { participants: [] as Participant[] };
   const opened = await openChunk({ runId, chunkId, next: 'next' in page ? page.next : undefined, now: toIso(now) });
   if (opened.state === 'DONE') {
     // Redelivered after it was counted: its next page was sent before, only the run may still need finishing.
@@ -134,23 +131,30 @@ export async function markAbsenteesOfChunk(message: AbsenceChunkMessage, now: nu
   // Sent on every delivery until the chunk is DONE: a crash right after opening must not lose the page.
   if (opened.next) await sendChunks([{ ...message, chunk: message.chunk + 1, cursor: opened.next }]);
   // A redelivery keeps to the page as first bounded, so no participant falls between two pages.
-  const accountIds = opened.opened
-    ? page.accountIds
-    : study?.autoAttendance
+  const participants = opened.opened
+    ? page.participants
+    : judged
       ? await participantsBetween(studyId, CHUNK_SIZE, message.cursor, opened.next)
       : [];
   let changed = 0;
-  if (study) {
+  if (judged) {
+    const { endsAt } = judged.week;
+    const accountIds = participants.map((p) => p.accountId);
     const rows = await attendanceRows(studyId, week, accountIds);
     // Marked by this very run before a crash: still this run's change, so it still counts.
     changed += accountIds.filter((id) => rows.get(id)?.status === 'ABSENCE' && rows.get(id)?.runId === runId).length;
-    const pending = accountIds.filter((id) => !rows.has(id));
-    await inParallel(pending, PARALLEL_MARKS, async (accountId) => {
+    // Who joined after the week ended is not judged for it. The transaction checks that again on the
+    // membership itself, which may have changed since this page was read.
+    const pending = participants.filter(
+      (p) => !rows.has(p.accountId) && p.joinedAt !== undefined && p.joinedAt < endsAt,
+    );
+    await inParallel(pending, PARALLEL_MARKS, async ({ accountId }) => {
       const marked = await markAbsent({
         studyId,
         week,
+        endsAt,
         accountId,
-        penalty: study.absencePenalty,
+        penalty: judged.study.absencePenalty,
         runId,
         at: toIso(now),
       });

@@ -1,15 +1,16 @@
-// HTTP routes of studies, weekly attendance and the admin absence runs.
+// HTTP routes of studies, weekly attendance and the admin absence runs; invitations are in
+// invitation-routes.ts and join this list.
 import * as z from 'zod';
 import { DEFAULTS } from '../../lib/definitions.ts';
 import { defineRoute } from '../http/route.ts';
-import { ID_PATTERN } from '../shared/ids.ts';
 import { getAbsenceRun, requestAbsenceRun } from './absence-run.ts';
-import { addParticipant, addWeek, attend, attendanceOf, createStudy, type Study } from './studies.ts';
+import { invitationRoutes } from './invitation-routes.ts';
+import { studyParams } from './route-params.ts';
+import { addWeek, attend, attendanceOf, createStudy, type Study } from './studies.ts';
 
 const instant = z.iso.datetime({ offset: true }).describe('ISO-8601 instant with an offset');
 const toUtc = (value: string) => new Date(Date.parse(value)).toISOString();
 
-const studyParams = z.object({ studyId: z.string().regex(ID_PATTERN, 'is not a study id') });
 const weekNumber = z
   .string()
   .regex(/^[1-9][0-9]{0,5}$/, 'must be a positive whole number')
@@ -49,6 +50,7 @@ const notFound = { description: 'No such study (or week)' };
 const forbidden = { description: 'Not the owner (or not a participant)' };
 
 export const studyRoutes = [
+  ...invitationRoutes,
   defineRoute({
     key: 'POST /studies',
     auth: 'account',
@@ -86,36 +88,10 @@ export const studyRoutes = [
     }),
   }),
   defineRoute({
-    key: 'POST /studies/{studyId}/participants',
-    auth: 'account',
-    idempotent: true,
-    summary: 'Add an account to the study (owner only)',
-    params: studyParams,
-    body: z.strictObject({ accountId: z.string().regex(ID_PATTERN, 'is not an account id') }),
-    responses: {
-      201: {
-        description: 'Added',
-        schema: z.object({ studyId: z.string(), accountId: z.string(), joinedAt: z.string() }),
-      },
-      403: forbidden,
-      404: { description: 'No such study or account' },
-      409: { description: 'Already a participant' },
-    },
-    handle: async ({ caller, params, body, now }) => ({
-      status: 201,
-      body: await addParticipant({
-        studyId: params.studyId,
-        callerId: caller.accountId,
-        accountId: body.accountId,
-        now,
-      }),
-    }),
-  }),
-  defineRoute({
     key: 'POST /studies/{studyId}/weeks',
     auth: 'account',
     idempotent: true,
-    summary: 'Add a week to the study (owner only)',
+    summary: 'Add a week to the study (owner only); it must end in the future',
     params: studyParams,
     body: z
       .strictObject({ week: z.number().int().min(1).max(999_999), startsAt: instant, endsAt: instant })
@@ -128,6 +104,7 @@ export const studyRoutes = [
         description: 'Added',
         schema: z.object({ studyId: z.string(), week: z.number().int(), startsAt: z.string(), endsAt: z.string() }),
       },
+      400: { description: 'Bad input, or endsAt not in the future' },
       403: forbidden,
       404: notFound,
       409: { description: 'The week number exists already' },
@@ -144,7 +121,7 @@ export const studyRoutes = [
   defineRoute({
     key: 'POST /studies/{studyId}/weeks/{week}/attendance',
     auth: 'account',
-    summary: 'Mark the caller present for the week (participants only)',
+    summary: 'Mark the caller present for the week (participants who accepted their invitation only)',
     params: weekParams,
     responses: {
       201: {
@@ -158,7 +135,7 @@ export const studyRoutes = [
       },
       403: forbidden,
       404: notFound,
-      409: { description: 'Already marked absent' },
+      409: { description: 'Already marked absent (ALREADY_ABSENT), or a concurrent change (WRITE_CONFLICT): retry' },
     },
     handle: async ({ caller, params, now }) => ({
       status: 201,

@@ -1,33 +1,22 @@
-// Use cases of studies: creating them, their participants and weeks, and attendance.
+// Use cases of studies: creating them, their weeks, and attendance. Invitations are in invitations.ts.
 import { findAccount } from '../accounts/account-store.ts';
-import { ConflictError, ForbiddenError, NotFoundError } from '../shared/errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { toEpochSeconds, toIso } from '../shared/time.ts';
-import {
-  allParticipants,
-  findStudy,
-  findWeek,
-  insertParticipant,
-  insertStudy,
-  insertWeek,
-  isParticipant,
-  markAttendance,
-  type Study,
-  type StudyRecord,
-  type Week,
-  weekAttendance,
-} from './study-store.ts';
+import { allParticipants, findStudy, insertStudy, isParticipant, type Study, type StudyRecord } from './study-store.ts';
+import { findWeek, insertWeek, markAttendance, type Week, weekAttendance } from './week-store.ts';
 
-export type { Study, Week } from './study-store.ts';
+export type { Study } from './study-store.ts';
+export type { Week } from './week-store.ts';
 
 /** A demo account's expiry as a TTL (epoch s): the backstop for what it owns, as for its alarms. */
-async function demoTtlOf(accountId: string): Promise<number | undefined> {
+export async function demoTtlOf(accountId: string): Promise<number | undefined> {
   const account = await findAccount(accountId);
   if (!account) throw new NotFoundError('No such account');
   return account.expiresAt ? toEpochSeconds(Date.parse(account.expiresAt)) : undefined;
 }
 
-const earliest = (a: number | undefined, b: number | undefined) =>
+export const earliest = (a: number | undefined, b: number | undefined) =>
   a === undefined ? b : b === undefined ? a : Math.min(a, b);
 
 export async function createStudy(input: {
@@ -57,20 +46,14 @@ async function studyOwnedBy(studyId: string, accountId: string): Promise<StudyRe
   return study;
 }
 
-export async function addParticipant(input: { studyId: string; callerId: string; accountId: string; now: number }) {
-  const study = await studyOwnedBy(input.studyId, input.callerId);
-  const joinedAt = toIso(input.now);
-  const ttl = earliest(study.ttl, await demoTtlOf(input.accountId));
-  // The transaction checks again that the account exists: it may be deleted in between.
-  const result = await insertParticipant(input.studyId, input.accountId, joinedAt, ttl);
-  if (result === 'no-such-account') throw new NotFoundError('No such account');
-  if (result === 'already-participant')
-    throw new ConflictError('The account already takes part in this study', 'ALREADY_PARTICIPANT');
-  return { studyId: input.studyId, accountId: input.accountId, joinedAt };
-}
-
+/** A week that has ended can no longer be added: nobody could have attended it, everybody would be absent. */
 export async function addWeek(input: { callerId: string; week: Week; now: number }): Promise<Week> {
   const study = await studyOwnedBy(input.week.studyId, input.callerId);
+  if (Date.parse(input.week.endsAt) <= input.now) {
+    throw new ValidationError('A week must end in the future', [
+      { in: 'body', field: 'endsAt', message: 'must be in the future' },
+    ]);
+  }
   if (!(await insertWeek(input.week, study, toIso(input.now))))
     throw new ConflictError(`Week ${input.week.week} exists already`, 'WEEK_EXISTS');
   return input.week;

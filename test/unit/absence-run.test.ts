@@ -26,6 +26,11 @@ const db = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
 const NOW = Date.parse('2026-11-22T15:00:05Z');
 const chunk = { kind: 'absence-chunk' as const, runId: 'R1', studyId: 'S1', week: 3, chunk: 0 };
+const ENDS_AT = '2026-11-22T14:59:59.000Z';
+const week3 = { pk: 'STUDY#S1', sk: 'WEEK#000003', studyId: 'S1', week: 3, startsAt: 'x', endsAt: ENDS_AT };
+/** Joined before week 3 ended. */
+const JOINED = '2026-11-10T00:00:00.000Z';
+const joined = (...ids: string[]) => ids.map((accountId) => ({ accountId, joinedAt: JOINED }));
 const study = {
   pk: 'STUDY#S1',
   sk: 'META',
@@ -44,13 +49,13 @@ const cancelled = (codes: string[]) =>
     CancellationReasons: codes.map((Code) => ({ Code })),
   });
 
-/** Transactions that mark someone absent (two items: attendance, score). */
+/** Transactions that mark someone absent (attendance, score, membership). */
 const marks = () =>
   db
     .commandCalls(TransactWriteCommand)
     .filter(
       (c) =>
-        c.args[0].input.TransactItems?.length === 2 &&
+        c.args[0].input.TransactItems?.length === 3 &&
         c.args[0].input.TransactItems[1]?.Update?.UpdateExpression?.includes('score'),
     );
 /** The transaction that closes the chunk and adds its count to the run. */
@@ -63,14 +68,15 @@ const isOpening = (input: { TransactItems?: { Put?: { Item?: Record<string, unkn
 const isClosing = (input: { TransactItems?: { Update?: { Key?: Record<string, unknown> } }[] }) =>
   String(input.TransactItems?.[0]?.Update?.Key?.sk).startsWith('CHUNK#');
 const chunkKey = { pk: 'RUN#R1', sk: 'CHUNK#S1#3#0' };
-const bigWeekPage = { Items: [{ accountId: 'B' }], LastEvaluatedKey: { pk: 'STUDY#S1', sk: 'MEMBER#B' } };
+const bigWeekPage = { Items: joined('B'), LastEvaluatedKey: { pk: 'STUDY#S1', sk: 'MEMBER#B' } };
 
 beforeEach(() => {
   db.reset();
   sqs.reset();
   db.on(GetCommand).resolves({});
   db.on(GetCommand, { Key: { pk: 'STUDY#S1', sk: 'META' } }).resolves({ Item: study });
-  db.on(QueryCommand).resolves({ Items: [{ accountId: 'A' }, { accountId: 'B' }, { accountId: 'C' }] });
+  db.on(GetCommand, { Key: { pk: 'STUDY#S1', sk: 'WEEK#000003' } }).resolves({ Item: week3 });
+  db.on(QueryCommand).resolves({ Items: joined('A', 'B', 'C') });
   db.on(BatchGetCommand).resolves({ Responses: { 'unit-table': [{ accountId: 'A', status: 'ATTENDANCE' }] } });
   db.on(TransactWriteCommand).resolves({});
   db.on(UpdateCommand).resolves({});
@@ -90,6 +96,46 @@ describe('a chunk of a week', () => {
     expect(first?.[1]?.Update?.ConditionExpression).toBe('attribute_exists(pk)');
   });
 
+  it('judges a participant only if it joined before the week ended, checked on its membership in the same transaction', async () => {
+    await markAbsenteesOfChunk(chunk, NOW);
+    const check = marks()[0]?.args[0].input.TransactItems?.[2]?.ConditionCheck;
+    expect(check).toEqual({
+      TableName: 'unit-table',
+      Key: { pk: 'STUDY#S1', sk: expect.stringMatching(/^MEMBER#[BC]$/) },
+      ConditionExpression: 'joinedAt < :endsAt',
+      ExpressionAttributeValues: { ':endsAt': ENDS_AT },
+    });
+  });
+
+  it('does not judge, and does not even try, a participant who joined after the week ended', async () => {
+    db.on(QueryCommand).resolves({
+      Items: [
+        ...joined('B'),
+        { accountId: 'C', joinedAt: ENDS_AT },
+        { accountId: 'D', joinedAt: '2026-11-23T00:00:00.000Z' },
+        { accountId: 'E' },
+      ],
+    });
+    db.on(BatchGetCommand).resolves({ Responses: { 'unit-table': [] } });
+    await expect(markAbsenteesOfChunk(chunk, NOW)).resolves.toBe(1);
+    expect(marks().map((c) => c.args[0].input.TransactItems?.[0]?.Put?.Item?.accountId)).toEqual(['B']);
+  });
+
+  it('counts nothing for one who left or rejoined after the page was read (the membership condition failed)', async () => {
+    db.on(TransactWriteCommand).callsFake((input) => {
+      if (String(input.TransactItems?.[0]?.Put?.Item?.sk) === 'MEMBER#B')
+        throw cancelled(['None', 'None', 'ConditionalCheckFailed']);
+      return {};
+    });
+    await expect(markAbsenteesOfChunk(chunk, NOW)).resolves.toBe(1);
+  });
+
+  it('records a chunk of a week deleted since the run began, with nothing marked', async () => {
+    db.on(GetCommand, { Key: { pk: 'STUDY#S1', sk: 'WEEK#000003' } }).resolves({});
+    await expect(markAbsenteesOfChunk(chunk, NOW)).resolves.toBe(0);
+    expect(marks()).toHaveLength(0);
+  });
+
   it('adds its count to the run once, in the transaction that closes the chunk', async () => {
     await markAbsenteesOfChunk(chunk, NOW);
     expect(db).toHaveReceivedCommandWith(PutCommand, {
@@ -107,7 +153,7 @@ describe('a chunk of a week', () => {
   it('counts nothing for a participant another run marked first (the condition failed)', async () => {
     db.on(TransactWriteCommand).callsFake((input) => {
       const sk = String(input.TransactItems?.[0]?.Put?.Item?.sk);
-      if (sk === 'MEMBER#B') throw cancelled(['ConditionalCheckFailed', 'None']);
+      if (sk === 'MEMBER#B') throw cancelled(['ConditionalCheckFailed', 'None', 'None']);
       return {};
     });
     await expect(markAbsenteesOfChunk(chunk, NOW)).resolves.toBe(1);
@@ -117,7 +163,7 @@ describe('a chunk of a week', () => {
   it('skips a participant whose account was deleted (no score to take from)', async () => {
     db.on(TransactWriteCommand).callsFake((input) => {
       if (String(input.TransactItems?.[0]?.Put?.Item?.sk) === 'MEMBER#C')
-        throw cancelled(['None', 'ConditionalCheckFailed']);
+        throw cancelled(['None', 'ConditionalCheckFailed', 'None']);
       return {};
     });
     await expect(markAbsenteesOfChunk(chunk, NOW)).resolves.toBe(1);
@@ -201,11 +247,11 @@ describe('a chunk of a week', () => {
     });
     // Someone joined since: the page now ends at B, but the first delivery's page ended at C.
     db.on(QueryCommand).resolves({
-      Items: [{ accountId: 'A' }, { accountId: 'B' }],
+      Items: joined('A', 'B'),
       LastEvaluatedKey: { pk: 'STUDY#S1', sk: 'MEMBER#B' },
     });
     db.on(QueryCommand, { ExclusiveStartKey: { pk: 'STUDY#S1', sk: 'MEMBER#B' } }).resolves({
-      Items: [{ accountId: 'C' }, { accountId: 'D' }],
+      Items: joined('C', 'D'),
       LastEvaluatedKey: { pk: 'STUDY#S1', sk: 'MEMBER#D' },
     });
     db.on(GetCommand, { Key: chunkKey }).resolves({ Item: { ...chunkKey, state: 'OPEN', next: 'C' } });
@@ -225,7 +271,7 @@ describe('a chunk of a week', () => {
     let collisions = 0;
     db.on(TransactWriteCommand).callsFake((input) => {
       if (String(input.TransactItems?.[0]?.Put?.Item?.sk) === 'MEMBER#B' && collisions++ === 0) {
-        throw cancelled(['TransactionConflict', 'None']);
+        throw cancelled(['TransactionConflict', 'None', 'None']);
       }
       return {};
     });
@@ -238,8 +284,8 @@ describe('a chunk of a week', () => {
     db.on(TransactWriteCommand).callsFake((input) => {
       if (String(input.TransactItems?.[0]?.Put?.Item?.sk) !== 'MEMBER#B') return {};
       throw attempts++ === 0
-        ? cancelled(['TransactionConflict', 'None'])
-        : cancelled(['ConditionalCheckFailed', 'None']);
+        ? cancelled(['TransactionConflict', 'None', 'None'])
+        : cancelled(['ConditionalCheckFailed', 'None', 'None']);
     });
     await expect(markAbsenteesOfChunk(chunk, NOW)).resolves.toBe(1);
   });

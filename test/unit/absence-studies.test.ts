@@ -1,5 +1,5 @@
 import '../support/unit-env.ts';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   DeleteCommand,
@@ -10,9 +10,9 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { leaveStudiesOf } from '../../lambdas/absence/owned-data.ts';
-import { addParticipant, addWeek, attend, attendanceOf, createStudy } from '../../lambdas/absence/studies.ts';
+import { addWeek, attend, attendanceOf, createStudy } from '../../lambdas/absence/studies.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
 const NOW = Date.parse('2026-11-22T10:00:00Z');
@@ -29,13 +29,8 @@ const study = {
   createdAt: 'x',
 };
 const week = { studyId: 'S1', week: 2, startsAt: '2026-11-15T15:00:00.000Z', endsAt: '2026-11-22T14:59:59.000Z' };
+const conflict = () => new TransactionConflictException({ message: 'conflict', $metadata: {} });
 
-const cancelled = (codes: string[]) =>
-  new TransactionCanceledException({
-    message: 'cancelled',
-    $metadata: {},
-    CancellationReasons: codes.map((Code) => ({ Code })),
-  });
 const profile = (accountId: string, expiresAt?: string) => ({
   Item: {
     pk: `ACCOUNT#${accountId}`,
@@ -49,7 +44,13 @@ const profile = (accountId: string, expiresAt?: string) => ({
   },
 });
 
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
 beforeEach(() => {
+  // Conflict retries wait a random share of their backoff: none here.
+  vi.spyOn(Math, 'random').mockReturnValue(0);
   db.reset();
   db.on(GetCommand).resolves({});
   db.on(GetCommand, { Key: { pk: 'STUDY#S1', sk: 'META' } }).resolves({ Item: study });
@@ -94,40 +95,6 @@ describe('studies', () => {
     expect(db).not.toHaveReceivedCommand(GetCommand);
   });
 
-  it('a demo participant’s membership, on both sides, expires with the participant', async () => {
-    db.on(GetCommand, { Key: { pk: 'ACCOUNT#P', sk: 'PROFILE' } }).resolves(profile('P', EXPIRES));
-    await addParticipant({ studyId: 'S1', callerId: 'O', accountId: 'P', now: NOW });
-    const items = db.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
-    expect(items[0]?.ConditionCheck?.Key).toEqual({ pk: 'ACCOUNT#P', sk: 'PROFILE' });
-    expect(items.slice(1).map((i) => [i.Put?.Item?.pk, i.Put?.Item?.sk, i.Put?.Item?.ttl])).toEqual([
-      ['STUDY#S1', 'MEMBER#P', EXPIRES_S],
-      ['ACCOUNT#P', 'MEMBER_OF#S1', EXPIRES_S],
-    ]);
-  });
-
-  it('refuses to add participants for anyone but the owner (403), to an unknown study (404), or an unknown account (404)', async () => {
-    await expect(addParticipant({ studyId: 'S1', callerId: 'P', accountId: 'P', now: NOW })).rejects.toMatchObject({
-      status: 403,
-    });
-    db.on(GetCommand, { Key: { pk: 'STUDY#S1', sk: 'META' } }).resolves({});
-    await expect(addParticipant({ studyId: 'S1', callerId: 'O', accountId: 'P', now: NOW })).rejects.toMatchObject({
-      status: 404,
-    });
-    db.on(GetCommand, { Key: { pk: 'STUDY#S1', sk: 'META' } }).resolves({ Item: study });
-    await expect(addParticipant({ studyId: 'S1', callerId: 'O', accountId: 'NOBODY', now: NOW })).rejects.toMatchObject(
-      { status: 404 },
-    );
-    expect(db).not.toHaveReceivedCommand(TransactWriteCommand);
-  });
-
-  it('answers 409 ALREADY_PARTICIPANT when the account takes part already', async () => {
-    db.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed', 'None']));
-    await expect(addParticipant({ studyId: 'S1', callerId: 'O', accountId: 'P', now: NOW })).rejects.toMatchObject({
-      status: 409,
-      code: 'ALREADY_PARTICIPANT',
-    });
-  });
-
   it('indexes a week of an auto-attendance study by the UTC day it ends, with when it was added', async () => {
     await addWeek({ callerId: 'O', week, now: NOW });
     expect(db).toHaveReceivedCommandWith(PutCommand, {
@@ -155,6 +122,17 @@ describe('studies', () => {
       code: 'WEEK_EXISTS',
     });
   });
+
+  it('refuses a week that has already ended, or ends this very moment, with a 400 naming endsAt', async () => {
+    const ended = { ...week, startsAt: '2026-11-14T10:00:00.000Z', endsAt: '2026-11-22T09:00:00.000Z' };
+    for (const w of [ended, { ...ended, endsAt: '2026-11-22T10:00:00.000Z' }]) {
+      await expect(addWeek({ callerId: 'O', week: w, now: NOW })).rejects.toMatchObject({
+        status: 400,
+        details: [{ in: 'body', field: 'endsAt', message: 'must be in the future' }],
+      });
+    }
+    expect(db).not.toHaveReceivedCommand(PutCommand);
+  });
 });
 
 describe('attendance', () => {
@@ -171,6 +149,33 @@ describe('attendance', () => {
       status: 409,
       code: 'ALREADY_ABSENT',
     });
+  });
+
+  it('retries a mark that met the batch’s transaction on the same row, and then finds the absence (409)', async () => {
+    db.on(PutCommand)
+      .rejectsOnce(conflict())
+      .rejects(new ConditionalCheckFailedException({ message: 'absent', $metadata: {} }));
+    await expect(attend({ studyId: 'S1', week: 2, accountId: 'P', now: NOW })).rejects.toMatchObject({
+      status: 409,
+      code: 'ALREADY_ABSENT',
+    });
+    expect(db).toHaveReceivedCommandTimes(PutCommand, 2);
+  });
+
+  it('retries a mark that met a transaction, and marks it when the row was still free', async () => {
+    db.on(PutCommand).rejectsOnce(conflict()).resolves({});
+    await expect(attend({ studyId: 'S1', week: 2, accountId: 'P', now: NOW })).resolves.toMatchObject({
+      status: 'ATTENDANCE',
+    });
+  });
+
+  it('answers a clear 409 WRITE_CONFLICT, never a 5xx, when the mark keeps meeting transactions', async () => {
+    db.on(PutCommand).rejects(conflict());
+    await expect(attend({ studyId: 'S1', week: 2, accountId: 'P', now: NOW })).rejects.toMatchObject({
+      status: 409,
+      code: 'WRITE_CONFLICT',
+    });
+    expect(db).toHaveReceivedCommandTimes(PutCommand, 8);
   });
 
   it('refuses a non-participant (403) and an unknown week (404)', async () => {
@@ -202,13 +207,14 @@ describe('deleting an account', () => {
       .commandCalls(BatchWriteCommand)
       .flatMap((c) => (c.args[0].input.RequestItems?.['unit-table'] ?? []).map((r) => r.DeleteRequest?.Key));
 
-  it('takes it out of the studies it joined: membership first, then its row of every week', async () => {
+  it('takes it out of the studies it joined: membership first, then its row of every week, its own mirror last', async () => {
     db.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'STUDY#S1', ':week': 'WEEK#' } }).resolves({
       Items: [{ sk: 'WEEK#000001' }, { sk: 'WEEK#000002' }],
     });
     await leaveStudiesOf('P', [{ pk: 'ACCOUNT#P', sk: 'MEMBER_OF#S1' }]);
     expect(db.commandCalls(DeleteCommand).map((c) => c.args[0].input.Key)).toEqual([
       { pk: 'STUDY#S1', sk: 'MEMBER#P' },
+      { pk: 'ACCOUNT#P', sk: 'MEMBER_OF#S1' },
     ]);
     expect(deletedByBatch()).toEqual([
       { pk: 'STUDY#S1#WEEK#000001', sk: 'MEMBER#P' },
@@ -216,10 +222,10 @@ describe('deleting an account', () => {
     ]);
   });
 
-  it('deletes the studies it owns: the study item first, then members on both sides, weeks and attendance, 25 to a request', async () => {
+  it('deletes the studies it owns: the study item first, then members and invitations on both sides, weeks and attendance, 25 to a request', async () => {
     const members = Array.from({ length: 30 }, (_, i) => ({ pk: 'STUDY#S1', sk: `MEMBER#M${i}` }));
     db.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'STUDY#S1' } }).resolves({
-      Items: [...members, { pk: 'STUDY#S1', sk: 'WEEK#000001', week: 1 }],
+      Items: [...members, { pk: 'STUDY#S1', sk: 'INVITE#I1' }, { pk: 'STUDY#S1', sk: 'WEEK#000001', week: 1 }],
     });
     db.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'STUDY#S1#WEEK#000001' } }).resolves({
       Items: [{ pk: 'STUDY#S1#WEEK#000001', sk: 'MEMBER#M0' }],
@@ -227,11 +233,13 @@ describe('deleting an account', () => {
     await leaveStudiesOf('O', [{ pk: 'ACCOUNT#O', sk: 'OWNS#S1' }]);
     expect(db.commandCalls(DeleteCommand).map((c) => c.args[0].input.Key)).toEqual([{ pk: 'STUDY#S1', sk: 'META' }]);
     const deleted = deletedByBatch();
-    expect(deleted).toHaveLength(30 * 2 + 2);
+    expect(deleted).toHaveLength(30 * 2 + 2 + 2);
     expect(deleted).toEqual(
       expect.arrayContaining([
         { pk: 'STUDY#S1', sk: 'MEMBER#M29' },
         { pk: 'ACCOUNT#M29', sk: 'MEMBER_OF#S1' },
+        { pk: 'STUDY#S1', sk: 'INVITE#I1' },
+        { pk: 'ACCOUNT#I1', sk: 'INVITED_TO#S1' },
         { pk: 'STUDY#S1', sk: 'WEEK#000001' },
         { pk: 'STUDY#S1#WEEK#000001', sk: 'MEMBER#M0' },
       ]),
@@ -241,6 +249,21 @@ describe('deleting an account', () => {
         .commandCalls(BatchWriteCommand)
         .every((c) => (c.args[0].input.RequestItems?.['unit-table']?.length ?? 0) <= 25),
     ).toBe(true);
+  });
+
+  it('takes back its open invitations on the studies’ side', async () => {
+    await leaveStudiesOf('P', [{ pk: 'ACCOUNT#P', sk: 'INVITED_TO#S2' }]);
+    expect(deletedByBatch()).toEqual([
+      { pk: 'STUDY#S2', sk: 'INVITE#P' },
+      { pk: 'ACCOUNT#P', sk: 'INVITED_TO#S2' },
+    ]);
+  });
+
+  it('retries a delete that met the batch’s transaction on the membership', async () => {
+    db.on(QueryCommand).resolves({ Items: [] });
+    db.on(DeleteCommand).rejectsOnce(conflict()).resolves({});
+    await leaveStudiesOf('P', [{ pk: 'ACCOUNT#P', sk: 'MEMBER_OF#S1' }]);
+    expect(db).toHaveReceivedCommandTimes(DeleteCommand, 3);
   });
 
   it('retries the deletes DynamoDB left unprocessed', async () => {
