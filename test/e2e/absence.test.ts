@@ -1,6 +1,8 @@
 // The absence batch end to end: studies through the HTTP API, runs through the absence queue.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECURRING_SCHEDULES, SCHEDULE_GROUPS } from '../../lib/definitions.ts';
 import { LOCAL_SCHEDULER_ROLE_ARN, type LocalCloud, startLocalCloud } from '../../local/cloud.ts';
@@ -11,8 +13,12 @@ let api: ReturnType<typeof apiClient>;
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-/** 00:00 KST on 2026-11-23, the instant of every run in this file. */
-const AT = Date.parse('2026-11-23T00:00:00+09:00');
+/**
+ * A 00:00 KST at least three days ahead: the instant of the overlapping runs below. Weeks must end in the
+ * future when they are added, so the runs judge weeks that end "before" a run instant still to come.
+ */
+const KST_MIDNIGHT_UTC = 15 * HOUR;
+const AT = Math.ceil((Date.now() + 3 * DAY - KST_MIDNIGHT_UTC) / DAY) * DAY + KST_MIDNIGHT_UTC;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 interface Member {
@@ -37,12 +43,7 @@ async function study(
   const created = await api('POST', '/studies', { token: owner.token, body });
   expect(created.status).toBe(201);
   const { studyId } = created.body;
-  for (const m of members) {
-    expect(
-      (await api('POST', `/studies/${studyId}/participants`, { token: owner.token, body: { accountId: m.accountId } }))
-        .status,
-    ).toBe(201);
-  }
+  for (const m of members) await join(owner, studyId, m);
   for (const [week, endsAt] of Object.entries(weeks)) {
     const res = await api('POST', `/studies/${studyId}/weeks`, {
       token: owner.token,
@@ -51,6 +52,17 @@ async function study(
     expect(res.status).toBe(201);
   }
   return studyId as string;
+}
+
+/** The owner invites, the member accepts: only then does it take part. */
+async function join(owner: Member, studyId: string, m: Member) {
+  const invited = await api('POST', `/studies/${studyId}/participants`, {
+    token: owner.token,
+    body: { accountId: m.accountId },
+  });
+  expect(invited).toMatchObject({ status: 201, body: { accountId: m.accountId, status: 'INVITED' } });
+  const joined = await api('POST', `/studies/${studyId}/participants/me`, { token: m.token });
+  expect(joined).toMatchObject({ status: 201, body: { accountId: m.accountId, status: 'JOINED' } });
 }
 
 const score = async (m: Member) => (await api('GET', '/accounts/me', { token: m.token })).body.score as number;
@@ -159,12 +171,150 @@ describe('the absence batch', () => {
     expect(backwards.body.error.details.map((d: { field: string }) => d.field)).toContain('endsAt');
   });
 
+  it('leaves the attacked account at 100: its invitation sits unaccepted and a week that has ended is refused', async () => {
+    // Anyone can be this owner: a demo account needs no credentials.
+    const demo = await api('POST', '/demo-accounts', { body: {} });
+    expect(demo.status).toBe(201);
+    const attacker: Member = { accountId: demo.body.accountId, token: demo.body.token };
+    const victim = await account('victim');
+    const created = await api('POST', '/studies', {
+      token: attacker.token,
+      body: { name: 'trap', autoAttendance: true, absencePenalty: 1000 },
+    });
+    const trap = created.body.studyId as string;
+    const invited = await api('POST', `/studies/${trap}/participants`, {
+      token: attacker.token,
+      body: { accountId: victim.accountId },
+    });
+    expect(invited.body).toMatchObject({ accountId: victim.accountId, status: 'INVITED' });
+    const now = Date.now();
+    const ended = await api('POST', `/studies/${trap}/weeks`, {
+      token: attacker.token,
+      body: { week: 1, startsAt: iso(now - 7 * DAY - HOUR), endsAt: iso(now - HOUR) },
+    });
+    expect(ended.status).toBe(400);
+    expect(ended.body.error.details).toEqual([{ in: 'body', field: 'endsAt', message: 'must be in the future' }]);
+    const soon = await api('POST', `/studies/${trap}/weeks`, {
+      token: attacker.token,
+      body: { week: 2, startsAt: iso(now - DAY), endsAt: iso(now + 2 * 60_000) },
+    });
+    expect(soon.status).toBe(201);
+    // A run as of a moment after week 2 has ended.
+    const run = await api('POST', '/admin/absence-runs', {
+      token: cloud.adminToken,
+      body: { at: iso(now + 3 * 60_000) },
+    });
+    await runToCompletion(run.body.runId);
+
+    expect(await score(victim)).toBe(100);
+    expect(await attendance(attacker, trap, 2)).toEqual({});
+    expect((await api('POST', `/studies/${trap}/weeks/2/attendance`, { token: victim.token })).status).toBe(403);
+    expect((await api('GET', '/accounts/me/invitations', { token: victim.token })).body.items).toEqual([
+      { studyId: trap, name: 'trap', absencePenalty: 1000, invitedAt: expect.any(String) },
+    ]);
+    // Declining takes the invitation away.
+    expect((await api('DELETE', `/studies/${trap}/participants/me`, { token: victim.token })).status).toBe(204);
+    expect((await api('GET', '/accounts/me/invitations', { token: victim.token })).body.items).toEqual([]);
+  });
+
+  it('does not judge an account for a week that ended before it joined, and judges it for the weeks after', async () => {
+    const owner = await account('late-owner');
+    const late = await account('late');
+    const created = await api('POST', '/studies', { token: owner.token, body: { name: 'late', autoAttendance: true } });
+    const studyId = created.body.studyId as string;
+    expect(
+      (
+        await api('POST', `/studies/${studyId}/participants`, {
+          token: owner.token,
+          body: { accountId: late.accountId },
+        })
+      ).status,
+    ).toBe(201);
+    const endsAt = Date.now() + 1500;
+    for (const [week, end] of [
+      [1, endsAt],
+      [2, endsAt + DAY],
+    ] as const) {
+      const res = await api('POST', `/studies/${studyId}/weeks`, {
+        token: owner.token,
+        body: { week, startsAt: iso(end - 7 * DAY), endsAt: iso(end) },
+      });
+      expect(res.status).toBe(201);
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, endsAt + 50 - Date.now())));
+    const joined = await api('POST', `/studies/${studyId}/participants/me`, { token: late.token });
+    expect(Date.parse(joined.body.joinedAt)).toBeGreaterThan(endsAt);
+    // One run whose window holds both weeks.
+    const run = await api('POST', '/admin/absence-runs', { token: cloud.adminToken, body: { at: iso(endsAt + DAY) } });
+    await runToCompletion(run.body.runId);
+    expect(await attendance(owner, studyId, 1)).toEqual({ [late.accountId]: 'PENDING' });
+    expect(await attendance(owner, studyId, 2)).toEqual({ [late.accountId]: 'ABSENCE' });
+    expect(await score(late)).toBe(95);
+  });
+
+  it('answers invitation mistakes with the 4xx a user expects', async () => {
+    const owner = await account('rules-owner');
+    const [guest, stranger] = await Promise.all([account('guest'), account('stranger')]);
+    if (!guest || !stranger) throw new Error('accounts missing');
+    const studyId = await study(owner, true, [], { 1: AT + DAY });
+    const inviteOf = (m: Member) =>
+      api('POST', `/studies/${studyId}/participants`, { token: owner.token, body: { accountId: m.accountId } });
+    const accept = (m: Member) => api('POST', `/studies/${studyId}/participants/me`, { token: m.token });
+
+    const self = await inviteOf(owner);
+    expect(self.status).toBe(400);
+    expect(self.body.error.details.map((d: { field: string }) => d.field)).toEqual(['accountId']);
+    expect((await accept(stranger)).status).toBe(404);
+    expect((await inviteOf(guest)).status).toBe(201);
+    expect((await inviteOf(guest)).body.error.code).toBe('ALREADY_INVITED');
+    expect((await accept(guest)).status).toBe(201);
+    const twice = await accept(guest);
+    expect(twice.status).toBe(409);
+    expect(twice.body.error.code).toBe('ALREADY_PARTICIPANT');
+    expect((await inviteOf(guest)).body.error.code).toBe('ALREADY_PARTICIPANT');
+    expect(await attendance(owner, studyId, 1)).toEqual({ [guest.accountId]: 'PENDING' });
+    // Leaving: out of the attendance list, and nothing left to leave.
+    expect((await api('DELETE', `/studies/${studyId}/participants/me`, { token: guest.token })).status).toBe(204);
+    expect(await attendance(owner, studyId, 1)).toEqual({});
+    expect((await api('DELETE', `/studies/${studyId}/participants/me`, { token: guest.token })).status).toBe(404);
+  });
+
+  it('deleting an invited account takes its invitation away; deleting the owner takes back the ones it sent', async () => {
+    const owner = await account('inviting-owner');
+    const [gone, waiting] = await Promise.all([account('gone'), account('waiting')]);
+    if (!gone || !waiting) throw new Error('accounts missing');
+    const studyId = await study(owner, true, [], { 1: AT + DAY });
+    for (const m of [gone, waiting]) {
+      await api('POST', `/studies/${studyId}/participants`, { token: owner.token, body: { accountId: m.accountId } });
+    }
+    const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    const invitation = async (m: Member) =>
+      (
+        await db.send(
+          new GetCommand({
+            TableName: cloud.tableName,
+            Key: { pk: `STUDY#${studyId}`, sk: `INVITE#${m.accountId}` },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item;
+    expect(await invitation(gone)).toBeDefined();
+    expect((await api('DELETE', '/accounts/me', { token: gone.token })).status).toBe(204);
+    expect(await invitation(gone)).toBeUndefined();
+    expect((await api('GET', '/accounts/me/invitations', { token: waiting.token })).body.items).toHaveLength(1);
+    expect((await api('DELETE', '/accounts/me', { token: owner.token })).status).toBe(204);
+    expect((await api('GET', '/accounts/me/invitations', { token: waiting.token })).body.items).toEqual([]);
+    expect(await invitation(waiting)).toBeUndefined();
+    db.destroy();
+  });
+
   it('makes one run of the nightly schedule’s message however often it is delivered, named after its fire time', async () => {
     const owner = await account('nightly-owner');
     const member = await account('nightly-member');
-    // Fires at the next whole second but one, like the recurring schedule with the same input and target.
-    const fireAt = Math.ceil(Date.now() / 1000) * 1000 + 2000;
-    const studyId = await study(owner, true, [member], { 1: fireAt - HOUR }, 'default');
+    // Fires a few whole seconds ahead, like the recurring schedule with the same input and target; the
+    // week ends a second before it (in the future when it is added, inside the run's window).
+    const fireAt = Math.ceil(Date.now() / 1000) * 1000 + 4000;
+    const studyId = await study(owner, true, [member], { 1: fireAt - 1000 }, 'default');
     const scheduler = new SchedulerClient({});
     const sqs = new SQSClient({});
     const nightly = RECURRING_SCHEDULES.nightlyAbsence;
