@@ -1,6 +1,8 @@
 // The absence batch over N participants on DynamoDB Local, through the real path: admin API -> absence
 // queue (the local cloud's SQS) -> mark-absentees (fan-out per week, one chunk per page of 500) -> one
 // transaction per absentee. Reports wall time, DynamoDB requests and consumed capacity per absentee.
+// The data is seeded with BatchWriteItem as the API would leave it once everyone accepted their
+// invitation (weeks that have ended can no longer be added through the API).
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -55,6 +57,7 @@ async function seed(
   const items: Record<string, unknown>[] = [];
   const weeks = Math.ceil(participants / perWeek);
   const endsAt = new Date(at - DAY).toISOString();
+  const joinedBefore = new Date(at - 9 * DAY).toISOString();
   for (let w = 0; w < weeks; w++) {
     const studyId = `${prefix}STUDY${String(w).padStart(16, '0')}`;
     items.push({
@@ -78,7 +81,9 @@ async function seed(
     });
     for (let p = 0; p < perWeek && w * perWeek + p < participants; p++) {
       const accountId = `${prefix}ACCT${String(w * perWeek + p).padStart(17, '0')}`;
-      items.push({ pk: `STUDY#${studyId}`, sk: `MEMBER#${accountId}`, studyId, accountId });
+      // An accepted invitation, accepted before the week ended: the batch judges only such participants.
+      items.push({ pk: `STUDY#${studyId}`, sk: `MEMBER#${accountId}`, studyId, accountId, joinedAt: joinedBefore });
+      items.push({ pk: `ACCOUNT#${accountId}`, sk: `MEMBER_OF#${studyId}`, studyId });
       items.push({
         pk: `ACCOUNT#${accountId}`,
         sk: 'PROFILE',
