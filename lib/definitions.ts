@@ -26,6 +26,8 @@ export const ENV = {
   /** Locally: a service-account JSON file. In AWS: unset; FCM_CREDENTIALS_SECRET_ARN is used instead. */
   fcmCredentialsFile: 'FCM_CREDENTIALS_FILE',
   fcmCredentialsSecretArn: 'FCM_CREDENTIALS_SECRET_ARN',
+  /** `true` only in the local cloud: calls to users' URLs may also use `http:` and loopback. Never set in AWS. */
+  outboundAllowLocal: 'OUTBOUND_ALLOW_LOCAL',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 
@@ -228,6 +230,7 @@ export const ROUTES = [
   'POST /accounts',
   'GET /accounts/me',
   'DELETE /accounts/me',
+  'POST /accounts/me/signing-secret',
   'POST /alarms',
   'GET /alarms',
   'GET /alarms/{alarmId}',
@@ -255,4 +258,10 @@ export const DEFAULTS = {
   initialScore: 100,
   absencePenalty: 5,
   maxPendingAlarmsPerDemoAccount: 100,
+  /** Total time of one call to a condition URL, answer included. */
+  conditionTimeoutMs: 5_000,
+  /** Total time of one call to a job's URL, answer included. */
+  jobCallTimeoutMs: 10_000,
+  /** Bytes of a URL's answer read at most; the rest is not read. */
+  outboundMaxResponseBytes: 64 * 1024,
 } as const;
