@@ -20,7 +20,8 @@ interface AccountItem extends Account {
 }
 
 const PROFILE_SK = 'PROFILE';
-const accountKey = (accountId: string) => ({ pk: accountPk(accountId), sk: PROFILE_SK });
+/** Key of the profile item; other items of the account may be written on condition that it exists. */
+export const accountKey = (accountId: string) => ({ pk: accountPk(accountId), sk: PROFILE_SK });
 const tokenKey = (tokenHash: string) => ({ pk: `TOKEN#${tokenHash}`, sk: 'TOKEN' });
 
 /** Due-index entry of a demo account, so a sweeper can find expired ones without a scan. */

@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import { defineRoute } from '../http/route.ts';
 import { type Account, createAccount, createDemoAccount, deleteOwnAccount, getAccount } from './accounts.ts';
+import { replaceSigningSecret } from './signing-secret.ts';
 
 const nickname = z
   .string()
@@ -77,5 +78,24 @@ export const accountRoutes = [
       await deleteOwnAccount(caller.accountId);
       return { status: 204 };
     },
+  }),
+  defineRoute({
+    key: 'POST /accounts/me/signing-secret',
+    auth: 'account',
+    summary:
+      'Create or replace the secret that signs calls to your condition and job URLs; the old one stops signing at once',
+    responses: {
+      201: {
+        description: 'The new secret; shown only in this answer',
+        schema: z.object({
+          signingSecret: z.string().describe('Key of the HMAC-SHA256 in the x-signature header of every call'),
+        }),
+      },
+    },
+    handle: async ({ caller, now }) => ({
+      status: 201,
+      headers: { 'cache-control': 'no-store' },
+      body: { signingSecret: await replaceSigningSecret(caller, now) },
+    }),
   }),
 ];

@@ -1,11 +1,11 @@
 // One FCM HTTP v1 `messages:send` request, and what its answer means for the alarm.
 import { DEFAULTS, ENV } from '../../lib/definitions.ts';
 import { optionalEnv } from '../shared/config.ts';
+import { parseRetryAfter } from '../shared/retry-after.ts';
 import { FcmAuthError, forgetAccessToken, getAccessToken, loadServiceAccountKey } from './fcm-auth.ts';
+import { fcmMessage } from './fcm-message.ts';
 
 const SEND_TIMEOUT_MS = 8_000;
-/** A Retry-After longer than this is not honoured in full: the message would sit invisible too long. */
-const MAX_RETRY_AFTER_SECONDS = 3_600;
 const FCM_ERROR_TYPE = 'type.googleapis.com/google.firebase.fcm.v1.FcmError';
 
 export interface Push {
@@ -14,6 +14,8 @@ export interface Push {
   readonly title: string;
   readonly body: string;
   readonly data: Readonly<Record<string, string>>;
+  /** ISO UTC time of the occurrence; recurring alarms only. */
+  readonly occurrenceAt?: string;
 }
 
 /** Why a device token is dead; recorded as the alarm's failureReason. */
@@ -48,15 +50,6 @@ function parseErrorBody(text: string): FcmErrorBody['error'] {
   }
 }
 
-/** Retry-After as seconds from now: either delta-seconds or an HTTP date. */
-export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  const seconds = /^\d+$/.test(trimmed) ? Number(trimmed) : Math.ceil((Date.parse(trimmed) - now) / 1000);
-  if (!Number.isFinite(seconds)) return undefined;
-  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, seconds));
-}
-
 /** What an FCM error answer means. Exported for tests of the classification itself. */
 export function classifyFcmError(status: number, text: string, retryAfter: string | null, now: number): FcmResult {
   const error = parseErrorBody(text);
@@ -84,13 +77,7 @@ async function post(url: string, token: string, push: Push): Promise<Response> {
   return fetch(url, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=utf-8' },
-    body: JSON.stringify({
-      message: {
-        token: push.deviceToken,
-        notification: { title: push.title, body: push.body },
-        data: { ...push.data, alarmId: push.alarmId },
-      },
-    }),
+    body: JSON.stringify(fcmMessage(push)),
     signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
   });
 }

@@ -2,18 +2,11 @@
 import * as z from 'zod';
 import { defineRoute } from '../http/route.ts';
 import { type Alarm, cancelOwnAlarm, createAlarm, getOwnAlarm, listOwnAlarms, rescheduleOwnAlarm } from './alarms.ts';
+import { checkFcmSize } from './fcm-message.ts';
+import { pushBody as body, pushData as data, pushTitle as title } from './push-fields.ts';
 
 const DAY_MS = 86_400_000;
 export const MAX_LEAD_DAYS = 365;
-/** Bytes of the JSON of `data`. */
-export const MAX_DATA_BYTES = 4096;
-/** Keys FCM reserves in `data`, and ours: `alarmId` is added to every push. */
-const RESERVED_DATA_KEYS = new Set(['alarmId', 'from', 'message_type', 'notification', 'collapse_key']);
-const RESERVED_DATA_PREFIXES = ['google', 'gcm'];
-
-/** Length in characters (code points), so an emoji counts once. */
-const chars = (s: string): number => [...s].length;
-
 /** Range checks only run on a well-formed date, so a bad one gets one clear message. */
 const wellFormed = { when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0 };
 const fireAt = z.iso
@@ -25,34 +18,12 @@ const fireAt = z.iso
   })
   .describe('When to push: ISO-8601 with any offset, in the future, at most 365 days ahead');
 
-const title = z
-  .string()
-  .refine((s) => chars(s) >= 1 && chars(s) <= 200 && s.trim() !== '', 'must be 1 to 200 characters, not only spaces')
-  .describe('Notification title, 1 to 200 characters');
-const body = z
-  .string()
-  .refine((s) => chars(s) <= 2000, 'must be at most 2,000 characters')
-  .describe('Notification body, up to 2,000 characters');
 const deviceToken = z
   .string()
   .min(1)
   .max(4096)
   .regex(/^\S+$/, 'must not contain spaces')
   .describe('FCM registration token of the device; stored, never returned');
-const data = z
-  .record(z.string(), z.string())
-  .superRefine((value, ctx) => {
-    for (const key of Object.keys(value)) {
-      const lower = key.toLowerCase();
-      if (key === '' || RESERVED_DATA_KEYS.has(key) || RESERVED_DATA_PREFIXES.some((p) => lower.startsWith(p))) {
-        ctx.addIssue({ code: 'custom', path: [key], message: 'is a reserved key' });
-      }
-    }
-    if (Buffer.byteLength(JSON.stringify(value), 'utf8') > MAX_DATA_BYTES) {
-      ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_DATA_BYTES} bytes as JSON` });
-    }
-  })
-  .describe('String values only, 4 KB in all; delivered with the push, plus "alarmId"');
 
 const alarmView = z.object({
   alarmId: z.string(),
@@ -89,7 +60,9 @@ export const alarmRoutes = [
     auth: 'account',
     idempotent: true,
     summary: 'Schedule a push notification to a device at fireAt',
-    body: z.strictObject({ fireAt, title, body, deviceToken, data: data.optional() }),
+    body: z
+      .strictObject({ fireAt, title, body, deviceToken, data: data.optional() })
+      .superRefine((input, ctx) => checkFcmSize(input, false, ctx)),
     responses: {
       201: { description: 'Scheduled', schema: alarmView },
       409: { description: 'ALARM_LIMIT_REACHED: a demo account has its maximum of pending alarms' },

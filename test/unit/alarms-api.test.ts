@@ -197,29 +197,61 @@ describe('creating an alarm', () => {
     );
   });
 
-  it('takes an empty body, and data up to 4 KB of JSON but not a byte more', async () => {
+  it('takes data up to 4 KB of JSON on its own but not a byte more', async () => {
     const value = (n: number) => 'v'.repeat(n - JSON.stringify({ k: '' }).length);
-    expect(
-      (
-        await call({
-          method: 'POST',
-          path: '/alarms',
-          token: TOKEN,
-          body: valid({ body: '', data: { k: value(4096) } }),
-        })
-      ).status,
-    ).toBe(201);
     const tooBig = await call({
       method: 'POST',
       path: '/alarms',
       token: TOKEN,
-      body: valid({ data: { k: value(4097) } }),
+      body: valid({ body: '', data: { k: value(4097) } }),
     });
     expect(tooBig.status).toBe(400);
     expect(tooBig.body.error.details[0].field).toBe('data');
+    nothingWritten();
   });
 
-  it.each(['alarmId', 'from', 'google.sent_time', 'gcm.notification', ''])(
+  // FCM's limit covers notification plus data as sent, with the alarmId (26 characters) we add.
+  const fcmBytesUsed = JSON.stringify({
+    notification: { title: 'Stand up', body: '' },
+    data: { k: '', alarmId: ALARM },
+  }).length;
+  const filling = (n: number) => 'v'.repeat(n - fcmBytesUsed);
+
+  it('takes a push that fills the 4,096 bytes FCM allows, alarmId included', async () => {
+    const res = await call({
+      method: 'POST',
+      path: '/alarms',
+      token: TOKEN,
+      body: valid({ body: '', data: { k: filling(4096) } }),
+    });
+    expect(res.status).toBe(201);
+  });
+
+  it('refuses a push one byte over what FCM allows, naming title, body and data', async () => {
+    const res = await call({
+      method: 'POST',
+      path: '/alarms',
+      token: TOKEN,
+      body: valid({ body: '', data: { k: filling(4097) } }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.map((d: { field: string }) => d.field)).toEqual(['title', 'body', 'data']);
+    expect(res.body.error.details[0].message).toContain('4097-byte push; FCM takes at most 4096');
+    nothingWritten();
+  });
+
+  it('refuses, at the contract limits (200-character title, 2,000-character body), data that would overflow FCM', async () => {
+    const res = await call({
+      method: 'POST',
+      path: '/alarms',
+      token: TOKEN,
+      body: valid({ title: 'é'.repeat(200), body: 'ü'.repeat(2000), data: { note: 'x'.repeat(1000) } }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.map((d: { field: string }) => d.field)).toEqual(['title', 'body', 'data']);
+  });
+
+  it.each(['alarmId', 'occurrenceAt', 'from', 'google.sent_time', 'gcm.notification', ''])(
     'refuses the reserved data key "%s"',
     async (key) => {
       const res = await call({ method: 'POST', path: '/alarms', token: TOKEN, body: valid({ data: { [key]: 'x' } }) });

@@ -12,7 +12,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FCM_SCOPE, getAccessToken, resetFcmAuth } from '../../lambdas/alarms/fcm-auth.ts';
-import { classifyFcmError, parseRetryAfter, sendPush } from '../../lambdas/alarms/fcm-client.ts';
+import { classifyFcmError, sendPush } from '../../lambdas/alarms/fcm-client.ts';
+import { parseRetryAfter } from '../../lambdas/shared/retry-after.ts';
 import { ENV } from '../../lib/definitions.ts';
 
 const PROJECT = 'alarm-test-project';

@@ -1,0 +1,152 @@
+// The account's signing secret through the API handler, and how consumers read it.
+import '../support/unit-env.ts';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { deleteOwnAccount } from '../../lambdas/accounts/accounts.ts';
+import { signingSecretOf } from '../../lambdas/accounts/signing-secret.ts';
+import { handler } from '../../lambdas/api/handler.ts';
+import { hashToken } from '../../lambdas/shared/tokens.ts';
+import { apiEvent, type RequestSpec } from '../support/api-event.ts';
+
+const db = mockClient(DynamoDBDocumentClient);
+const scheduler = mockClient(SchedulerClient);
+
+const ACCOUNT = '01JAAAAAAAAAAAAAAAAAAAAAAA';
+const DEMO = '01JDDDDDDDDDDDDDDDDDDDDDDD';
+const TOKEN = 'sbt_permanent';
+const DEMO_TOKEN = 'sbt_demo';
+const DEMO_EXPIRES_AT = '2099-01-01T00:00:00.000Z';
+
+async function call(spec: RequestSpec) {
+  const res = await handler(apiEvent(spec));
+  return { status: res.statusCode ?? 0, headers: res.headers ?? {}, body: res.body ? JSON.parse(res.body) : undefined };
+}
+
+const secretPut = (n = 0) =>
+  db.commandCalls(TransactWriteCommand)[n]?.args[0].input.TransactItems?.find((i) => i.Put)?.Put?.Item;
+
+beforeEach(() => {
+  db.reset();
+  scheduler.reset();
+  db.on(GetCommand).resolves({});
+  db.on(GetCommand, { Key: { pk: `TOKEN#${hashToken(TOKEN)}`, sk: 'TOKEN' } }).resolves({
+    Item: { accountId: ACCOUNT, demo: false },
+  });
+  db.on(GetCommand, { Key: { pk: `TOKEN#${hashToken(DEMO_TOKEN)}`, sk: 'TOKEN' } }).resolves({
+    Item: { accountId: DEMO, demo: true, expiresAt: DEMO_EXPIRES_AT },
+  });
+  db.on(GetCommand, { Key: { pk: `ACCOUNT#${DEMO}`, sk: 'PROFILE' } }).resolves({
+    Item: {
+      accountId: DEMO,
+      demo: true,
+      expiresAt: DEMO_EXPIRES_AT,
+      nickname: 'g',
+      score: 100,
+      createdAt: 'x',
+      tokenHash: 'hd',
+    },
+  });
+  db.on(TransactWriteCommand).resolves({});
+  scheduler.on(DeleteScheduleCommand).resolves({});
+});
+
+describe('POST /accounts/me/signing-secret', () => {
+  it('answers 201 with a new secret, stored in the account’s partition on condition the account exists', async () => {
+    const res = await call({ method: 'POST', path: '/accounts/me/signing-secret', token: TOKEN });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({ signingSecret: expect.stringMatching(/^whsec_[A-Za-z0-9_-]{43}$/) });
+    expect(res.headers['cache-control']).toBe('no-store');
+    const items = db.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(items[0]?.ConditionCheck).toMatchObject({
+      Key: { pk: `ACCOUNT#${ACCOUNT}`, sk: 'PROFILE' },
+      ConditionExpression: 'attribute_exists(pk)',
+    });
+    expect(secretPut()).toMatchObject({
+      pk: `ACCOUNT#${ACCOUNT}`,
+      sk: 'SIGNING_SECRET',
+      signingSecret: res.body.signingSecret,
+    });
+    expect(secretPut()).not.toHaveProperty('ttl');
+  });
+
+  it('replaces the secret with a different one each time', async () => {
+    const first = await call({ method: 'POST', path: '/accounts/me/signing-secret', token: TOKEN });
+    const second = await call({ method: 'POST', path: '/accounts/me/signing-secret', token: TOKEN });
+    expect(second.body.signingSecret).not.toBe(first.body.signingSecret);
+    expect(secretPut(1)?.signingSecret).toBe(second.body.signingSecret);
+  });
+
+  it('gives a demo account’s secret the account’s expiry as TTL', async () => {
+    const res = await call({ method: 'POST', path: '/accounts/me/signing-secret', token: DEMO_TOKEN });
+    expect(res.status).toBe(201);
+    expect(secretPut()).toMatchObject({ pk: `ACCOUNT#${DEMO}`, ttl: Date.parse(DEMO_EXPIRES_AT) / 1000 });
+  });
+
+  it('answers 404 when the account was deleted meanwhile, and 401 without a token', async () => {
+    db.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({
+        message: 'cancelled',
+        $metadata: {},
+        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+      }),
+    );
+    expect((await call({ method: 'POST', path: '/accounts/me/signing-secret', token: TOKEN })).status).toBe(404);
+    expect((await call({ method: 'POST', path: '/accounts/me/signing-secret' })).status).toBe(401);
+  });
+
+  it('never shows the secret in the account view', async () => {
+    db.on(GetCommand, { Key: { pk: `ACCOUNT#${ACCOUNT}`, sk: 'PROFILE' } }).resolves({
+      Item: { accountId: ACCOUNT, demo: false, nickname: 'n', score: 100, createdAt: 'x', tokenHash: 'h' },
+    });
+    const res = await call({ method: 'GET', path: '/accounts/me', token: TOKEN });
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body).sort()).toEqual(['accountId', 'demo', 'nickname', 'score']);
+  });
+
+  it('is documented in the OpenAPI document', async () => {
+    const res = await call({ method: 'GET', path: '/openapi.json' });
+    expect(res.body.paths['/accounts/me/signing-secret'].post.responses['201']).toBeDefined();
+  });
+});
+
+describe('signingSecretOf', () => {
+  it('reads the current secret with a consistent read, so a replaced one stops signing at once', async () => {
+    db.on(GetCommand, { Key: { pk: `ACCOUNT#${ACCOUNT}`, sk: 'SIGNING_SECRET' } }).resolves({
+      Item: { signingSecret: 'whsec_current' },
+    });
+    await expect(signingSecretOf(ACCOUNT)).resolves.toBe('whsec_current');
+    expect(db).toHaveReceivedCommandWith(GetCommand, {
+      Key: { pk: `ACCOUNT#${ACCOUNT}`, sk: 'SIGNING_SECRET' },
+      ConsistentRead: true,
+    });
+  });
+
+  it('is undefined for an account without one', async () => {
+    await expect(signingSecretOf(ACCOUNT)).resolves.toBeUndefined();
+  });
+});
+
+describe('deleting the account', () => {
+  it('deletes its signing secret with everything else in its partition', async () => {
+    db.on(GetCommand, { Key: { pk: `ACCOUNT#${ACCOUNT}`, sk: 'PROFILE' } }).resolves({
+      Item: { accountId: ACCOUNT, demo: false, nickname: 'n', score: 100, createdAt: 'x', tokenHash: 'h' },
+    });
+    db.on(QueryCommand).resolves({
+      Items: [
+        { pk: `ACCOUNT#${ACCOUNT}`, sk: 'PROFILE' },
+        { pk: `ACCOUNT#${ACCOUNT}`, sk: 'SIGNING_SECRET', type: 'signing-secret', signingSecret: 'whsec_x' },
+      ],
+    });
+    await deleteOwnAccount(ACCOUNT);
+    expect(db).toHaveReceivedCommandWith(DeleteCommand, { Key: { pk: `ACCOUNT#${ACCOUNT}`, sk: 'SIGNING_SECRET' } });
+  });
+});
