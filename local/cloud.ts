@@ -291,6 +291,8 @@ function handlerEnvironment(input: {
     [ENV.adminToken]: input.adminToken,
     [ENV.fcmBaseUrl]: options.fcmBaseUrl ?? fcm?.baseUrl ?? '',
     [ENV.fcmCredentialsFile]: options.fcmCredentialsFile ?? fcm?.credentialsFile ?? '',
+    // Receivers on this machine (http://127.0.0.1:...) may be called; the deployed stack never sets it.
+    [ENV.outboundAllowLocal]: 'true',
   };
   for (const [key, definition] of entriesOf(QUEUES)) {
     env[definition.urlEnv] = queues.queues[key].url;

@@ -164,6 +164,7 @@ async function main(): Promise<void> {
       `  Admin token  ${cloud.adminToken}`,
       `  Console      ${consoleServer.url}`,
       `  Pushes       ${pushes}`,
+      `  User URLs    http: and loopback (127.0.0.1, ::1) allowed here too; never private or link-local addresses`,
       `  Data         ${options.dataDir ? `kept in ${options.dataDir}` : `in memory (set ${DATA_DIR} to keep it)`}`,
       `  Handler logs at ${process.env.POWERTOOLS_LOG_LEVEL} (set POWERTOOLS_LOG_LEVEL=INFO for more)`,
       'Ctrl-C stops it.',

@@ -189,6 +189,10 @@ describe('function environments', () => {
     }
   });
 
+  it('should never let a function call http: or loopback URLs: OUTBOUND_ALLOW_LOCAL is the local cloud’s alone', () => {
+    for (const [key] of functionEntries) expect(envOf(key)).not.toHaveProperty(ENV.outboundAllowLocal);
+  });
+
   it('should take the demo account lifetime from the demoTtlSeconds context', () => {
     const { stack: other, template: otherTemplate } = synthesize({ bundle: false, context: { demoTtlSeconds: '600' } });
     const props = propertiesOf(otherTemplate, 'AWS::Lambda::Function', logicalId(other.functions.api));

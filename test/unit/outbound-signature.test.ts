@@ -1,4 +1,8 @@
 import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { signatureHeader, verifySignature } from '../../lambdas/shared/outbound/signature.ts';
 
@@ -39,5 +43,25 @@ describe('the x-signature header', () => {
     for (const bad of [undefined, '', 'v1=abc', `t=${T}`, `t=soon,${good}`, `t=${T},v1=XYZ`]) {
       expect(verifySignature(SECRET, bad, BODY, 300, T)).toBe(false);
     }
+  });
+});
+
+describe('the verification example in the README', () => {
+  it('accepts what the product signs and refuses a tampered body', async () => {
+    const readme = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../README.md'), 'utf8');
+    const example = readme.split('**Verifying a call**')[1]?.match(/```js\n([\s\S]*?)```/)?.[1];
+    expect(example).toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), 'readme-verify-'));
+    const file = join(dir, 'verify.mjs');
+    writeFileSync(file, `${example}\nexport { verify };\n`);
+    const { verify } = (await import(pathToFileURL(file).href).finally(() =>
+      rmSync(dir, { recursive: true, force: true }),
+    )) as { verify: (secret: string, header: string, rawBody: string, tolerance?: number) => boolean };
+    const now = Math.floor(Date.now() / 1000);
+    const header = signatureHeader(SECRET, BODY, now);
+    expect(verify(SECRET, header, BODY)).toBe(true);
+    expect(verify(SECRET, header, `${BODY} `)).toBe(false);
+    expect(verify('whsec_other', header, BODY)).toBe(false);
+    expect(verify(SECRET, signatureHeader(SECRET, BODY, now - 301), BODY)).toBe(false);
   });
 });
