@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
 import { dynamo } from '../shared/clients.ts';
-import { isTransactionConditionFailure, NotFoundError } from '../shared/errors.ts';
+import { ConflictError, isTransactionConditionFailure, NotFoundError } from '../shared/errors.ts';
 import { accountPk, tableName } from '../shared/table.ts';
 import { toEpochSeconds, toIso } from '../shared/time.ts';
 import { accountKey, findAccount } from './account-store.ts';
@@ -71,4 +71,16 @@ export async function signingSecretOf(accountId: string): Promise<string | undef
   );
   const value = out.Item?.signingSecret;
   return typeof value === 'string' ? value : undefined;
+}
+
+/** The account's secret, or 409 NO_SIGNING_SECRET: for creating an alarm with a condition, or a job. */
+export async function requireSigningSecret(accountId: string): Promise<string> {
+  const secret = await signingSecretOf(accountId);
+  if (secret === undefined) {
+    throw new ConflictError(
+      'Calls to your URLs are signed: create a signing secret first (POST /accounts/me/signing-secret)',
+      'NO_SIGNING_SECRET',
+    );
+  }
+  return secret;
 }

@@ -12,8 +12,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { deleteOwnAccount } from '../../lambdas/accounts/accounts.ts';
-import { signingSecretOf } from '../../lambdas/accounts/signing-secret.ts';
+import { requireSigningSecret, signingSecretOf } from '../../lambdas/accounts/signing-secret.ts';
 import { handler } from '../../lambdas/api/handler.ts';
+import { ConflictError } from '../../lambdas/shared/errors.ts';
 import { hashToken } from '../../lambdas/shared/tokens.ts';
 import { apiEvent, type RequestSpec } from '../support/api-event.ts';
 
@@ -130,8 +131,11 @@ describe('signingSecretOf', () => {
     });
   });
 
-  it('is undefined for an account without one', async () => {
+  it('is undefined for an account without one, and requiring it is a 409 NO_SIGNING_SECRET', async () => {
     await expect(signingSecretOf(ACCOUNT)).resolves.toBeUndefined();
+    const error = await requireSigningSecret(ACCOUNT).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toMatchObject({ status: 409, code: 'NO_SIGNING_SECRET' });
   });
 });
 
