@@ -84,6 +84,7 @@ export const accountRoutes = [
     auth: 'account',
     summary:
       'Create or replace the secret that signs calls to your condition and job URLs; the old one stops signing at once',
+    body: z.strictObject({}).describe('No fields: an empty body or {}'),
     responses: {
       201: {
         description: 'The new secret; shown only in this answer',

@@ -79,6 +79,20 @@ describe('POST /accounts/me/signing-secret', () => {
     expect(secretPut()).not.toHaveProperty('ttl');
   });
 
+  it('takes an empty body or {}, and refuses any field', async () => {
+    expect((await call({ method: 'POST', path: '/accounts/me/signing-secret', token: TOKEN, body: {} })).status).toBe(
+      201,
+    );
+    const res = await call({
+      method: 'POST',
+      path: '/accounts/me/signing-secret',
+      token: TOKEN,
+      body: { secret: 'mine' },
+    });
+    expect(res.status).toBe(400);
+    expect(db.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
+
   it('replaces the secret with a different one each time', async () => {
     const first = await call({ method: 'POST', path: '/accounts/me/signing-secret', token: TOKEN });
     const second = await call({ method: 'POST', path: '/accounts/me/signing-secret', token: TOKEN });
