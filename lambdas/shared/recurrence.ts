@@ -138,7 +138,8 @@ function wallToInstant(wall: number, timezone: string): number {
 
 /**
  * The first occurrence of the rule strictly after `afterEpochMs` (epoch ms), or undefined when none is
- * left (past `until`, or a rule that never fires). Occurrences are whole minutes.
+ * left (past `until`, or a rule that never fires). Occurrences are whole minutes. Throws RecurrenceError
+ * for a cron `repeatSchema` would refuse (rules read back from the table have passed it).
  */
 export function nextOccurrence(rule: RepeatRule, afterEpochMs: number): number | undefined {
   const job = compileCron(rule.cron);
