@@ -37,7 +37,7 @@ const TABLE_WRITE_ACTIONS = [
 
 /** What a function may do on a schedule group's schedules. */
 export const SCHEDULE_ACTIONS = {
-  manage: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule'],
+  manage: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
   delete: ['scheduler:DeleteSchedule'],
 } as const;
 

@@ -294,9 +294,7 @@ export class SchedulingStack extends Stack {
     expireDemoAccount
       .bindTable(table, 'RW')
       .bindScheduleGroup(this.namedGroup('demoAccounts'), 'delete')
-      .bindScheduleGroup(this.namedGroup('alarms'), 'delete')
-      // Only because lambdas/alarms/alarm-trigger.ts reads the alarm group and this ARN together; no IAM.
-      .bindScheduleTarget(queues.alarmPush, ENV.alarmPushQueueArn);
+      .bindScheduleGroup(this.namedGroup('alarms'), 'delete');
 
     // FCM 429/5xx: the message goes back with a growing visibility delay; an alarm that rides the queue
     // (Scheduler unavailable) is re-sent as the next delayed hop until its fireAt.

@@ -136,14 +136,15 @@ describe('function environments', () => {
     expect(envOf('api')).not.toHaveProperty(ENV.adminToken);
   });
 
-  it('should give the expiry function the table and both one-off schedule groups, but no scheduler role to pass', () => {
+  it('should give the expiry function the table and both one-off schedule groups, but no scheduler role to pass and no queue to target', () => {
     expect(envOf('expireDemoAccount')).toMatchObject({
       [ENV.tableName]: tableRef(),
       [ENV.demoScheduleGroup]: groupName('demoAccounts'),
       [ENV.alarmScheduleGroup]: groupName('alarms'),
-      [ENV.alarmPushQueueArn]: arnOf(logicalId(stack.queues.alarmPush.queue)),
     });
     expect(envOf('expireDemoAccount')).not.toHaveProperty(ENV.schedulerRoleArn);
+    // It only deletes schedules, so it never needs the ARN a new schedule would target.
+    expect(envOf('expireDemoAccount')).not.toHaveProperty(ENV.alarmPushQueueArn);
   });
 
   it('should give the push function the table, the FCM URL and secret, and its own queue URL for backoff and hops', () => {
