@@ -7,7 +7,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { batchesOf, inParallel, sleep } from '../lambdas/shared/async.ts';
-import { dynamo } from '../lambdas/shared/clients.ts';
+import { dynamo } from '../lambdas/shared/clients/dynamo.ts';
 import { type LocalCloud, startLocalCloud } from '../local/cloud.ts';
 
 const PER_WEEK = 100; // 1,000,000 participants across 10,000 weeks is 100 a week

@@ -4,7 +4,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ENV } from '../../lib/definitions.ts';
 import { inParallel } from '../shared/async.ts';
-import { sqs } from '../shared/clients.ts';
+import { sqs } from '../shared/clients/sqs.ts';
 import { lazy, requireEnv } from '../shared/config.ts';
 import { DependencyUnavailableError, NotFoundError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';

@@ -2,7 +2,7 @@
 // rows, and deletes by key in batches. Used when an account leaves a study or is deleted.
 import { BatchWriteCommand, type BatchWriteCommandOutput, DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { inParallel, sleep } from '../shared/async.ts';
-import { dynamo } from '../shared/clients.ts';
+import { dynamo } from '../shared/clients/dynamo.ts';
 import { type Key, queryAll, tableName } from '../shared/table.ts';
 import { retryingConflicts } from './conflict-retry.ts';
 import { attendancePk, studyPk, WEEK_PREFIX } from './study-keys.ts';

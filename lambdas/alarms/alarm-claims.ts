@@ -1,7 +1,7 @@
 // The push consumer's side of an alarm: claim it for one sending attempt, give the claim back, or record
 // the attempt's outcome. A crashed holder's claim simply runs out.
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamo } from '../shared/clients.ts';
+import { dynamo } from '../shared/clients/dynamo.ts';
 import { conditionHeld, ifConditionHolds } from '../shared/dynamo/conditional.ts';
 import { tableName } from '../shared/table.ts';
 import { alarmKey, DUE_AT, DUE_PK, leavePending } from './alarm-items.ts';

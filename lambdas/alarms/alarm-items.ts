@@ -3,7 +3,7 @@
 // cap can never drift from the alarms themselves. Only the alarm-* files know this layout.
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
-import { dynamo } from '../shared/clients.ts';
+import { dynamo } from '../shared/clients/dynamo.ts';
 import { cancellationCodes, conditionHeld } from '../shared/dynamo/conditional.ts';
 import { accountPk, tableName } from '../shared/table.ts';
 import { hourBucket } from '../shared/time.ts';

@@ -2,7 +2,7 @@
 // behind the alarm routes.
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
-import { dynamo } from '../shared/clients.ts';
+import { dynamo } from '../shared/clients/dynamo.ts';
 import { cancellationCodes, conditionHeld, ifConditionHolds } from '../shared/dynamo/conditional.ts';
 import { accountPk, tableName } from '../shared/table.ts';
 import {

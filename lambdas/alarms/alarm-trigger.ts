@@ -3,7 +3,7 @@
 // most 15 minutes each, SQS's longest delay) until fireAt.
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ENV, SCHEDULE_GROUPS } from '../../lib/definitions.ts';
-import { sqs } from '../shared/clients.ts';
+import { sqs } from '../shared/clients/sqs.ts';
 import { ConfigError, lazy, requireEnv } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
 import { deleteScheduleIfExists, moveOneOffSchedule, putOneOffSchedule } from '../shared/schedules.ts';

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import { ENV, FUNCTIONS, QUEUES } from '../../lib/definitions.ts';
 import { sleep } from '../shared/async.ts';
-import { sqs } from '../shared/clients.ts';
+import { sqs } from '../shared/clients/sqs.ts';
 import { lazy, requireEnv } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
 import { RetryLaterError } from '../shared/sqs-batch.ts';

@@ -15,7 +15,7 @@ import {
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import { FUNCTIONS, type RouteKey } from '../../lib/definitions.ts';
-import { dynamoDb } from '../shared/clients.ts';
+import { dynamoDb } from '../shared/clients/dynamo.ts';
 import { AppError, ConflictError, DependencyUnavailableError, type ErrorDetail } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { PK, SK, TTL, tableName } from '../shared/table.ts';

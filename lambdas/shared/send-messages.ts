@@ -1,7 +1,7 @@
 // Sending many messages to a queue: SendMessageBatch, 10 to a request (SQS's limit).
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { batchesOf, inParallel } from './async.ts';
-import { sqs } from './clients.ts';
+import { sqs } from './clients/sqs.ts';
 
 export const SEND_BATCH_MESSAGES = 10;
 

@@ -1,7 +1,7 @@
 // The single table's name, the key shape every capability shares, and the paginated query.
 import { QueryCommand, type QueryCommandInput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { ENV } from '../../lib/definitions.ts';
-import { dynamo } from './clients.ts';
+import { dynamo } from './clients/dynamo.ts';
 import { requireEnv } from './config.ts';
 
 export const tableName = requireEnv(ENV.tableName);

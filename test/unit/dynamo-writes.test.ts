@@ -4,7 +4,7 @@ import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, UpdateComma
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { batchesOf, inParallel } from '../../lambdas/shared/async.ts';
-import { dynamo } from '../../lambdas/shared/clients.ts';
+import { dynamo } from '../../lambdas/shared/clients/dynamo.ts';
 import { batchDelete, batchGet, batchWrite } from '../../lambdas/shared/dynamo/batch.ts';
 import {
   CONFLICT_ATTEMPTS,

@@ -7,7 +7,7 @@ import {
   type BatchWriteCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { backoffMs, batchesOf, inParallel, sleep } from '../async.ts';
-import { dynamo } from '../clients.ts';
+import { dynamo } from '../clients/dynamo.ts';
 import { type Key, tableName } from '../table.ts';
 
 export const BATCH_GET_KEYS = 100;
