@@ -10,8 +10,8 @@ import { logger } from '../shared/logger.ts';
 import { RetryLaterError } from '../shared/sqs-batch.ts';
 import { toIso } from '../shared/time.ts';
 import { claimAlarm, type Finish, finishAlarm, releaseClaim } from './alarm-claims.ts';
+import { sendHop } from './alarm-hops.ts';
 import { type Alarm, getAlarm } from './alarm-store.ts';
-import { sendHop } from './alarm-trigger.ts';
 import { type FcmResult, sendPush } from './fcm-client.ts';
 import type { SendDueAlarmMessage } from './messages.ts';
 
