@@ -6,7 +6,8 @@
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamo } from '../lambdas/shared/clients.ts';
+import { batchesOf, inParallel, sleep } from '../lambdas/shared/async.ts';
+import { dynamo } from '../lambdas/shared/clients/dynamo.ts';
 import { type LocalCloud, startLocalCloud } from '../local/cloud.ts';
 
 const PER_WEEK = 100; // 1,000,000 participants across 10,000 weeks is 100 a week
@@ -95,21 +96,14 @@ async function seed(
       });
     }
   }
-  const batches: Record<string, unknown>[][] = [];
-  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) {
-      let pending: Record<string, unknown>[] | undefined = (batches[next++] ?? []).map((Item) => ({
-        PutRequest: { Item },
-      }));
-      while (pending && pending.length > 0) {
-        const out = await db.send(new BatchWriteCommand({ RequestItems: { [table]: pending as never } }));
-        pending = out.UnprocessedItems?.[table] as Record<string, unknown>[] | undefined;
-      }
+  // Its own client and loop (not the product's batchWrite), so the seeding is not counted as the run's requests.
+  await inParallel(batchesOf(items, 25), 8, async (batch) => {
+    let pending: Record<string, unknown>[] | undefined = batch.map((Item) => ({ PutRequest: { Item } }));
+    while (pending && pending.length > 0) {
+      const out = await db.send(new BatchWriteCommand({ RequestItems: { [table]: pending as never } }));
+      pending = out.UnprocessedItems?.[table] as Record<string, unknown>[] | undefined;
     }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
+  });
 }
 
 async function runOnce(cloud: LocalCloud, seeder: DynamoDBDocumentClient, bench: Case, index: number): Promise<string> {
@@ -132,7 +126,7 @@ async function runOnce(cloud: LocalCloud, seeder: DynamoDBDocumentClient, bench:
   const { runId } = (await res.json()) as { runId: string };
   let run: { status: string; absences: number; weeks: number } = { status: 'RUNNING', absences: 0, weeks: 0 };
   while (run.status === 'RUNNING') {
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     const answer = await fetch(`${cloud.apiUrl}/admin/absence-runs/${runId}`, { headers });
     // A busy local API may answer 5xx now and then: poll again rather than misread the error.
     if (answer.ok) run = (await answer.json()) as typeof run;

@@ -1,7 +1,7 @@
 // What an Idempotency-Key costs, through the local API and DynamoDB Local: POST /alarms without a key, with a
 // fresh key (the first answer), and the same keys again (replays). Latency over N sequential requests each,
 // and DynamoDB requests (by command) and consumed capacity per request, counted on the handlers' own client.
-import { dynamo } from '../lambdas/shared/clients.ts';
+import { dynamo } from '../lambdas/shared/clients/dynamo.ts';
 import { startLocalCloud } from '../local/cloud.ts';
 
 interface Phase {

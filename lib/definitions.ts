@@ -265,3 +265,11 @@ export const DEFAULTS = {
   /** Bytes of a URL's answer read at most; the rest is not read. */
   outboundMaxResponseBytes: 64 * 1024,
 } as const;
+
+/** 'account-expiry' -> 'AccountExpiry': readable construct ids (and so logical ids) from definition ids. */
+export const pascal = (id: string): string =>
+  id
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');

@@ -1,39 +1,37 @@
 // The whole backend as one stack, every resource derived from lib/definitions.ts.
 import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, type HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { HttpApi, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnSchedule, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { OperationsDashboard } from './dashboard.ts';
 import {
-  API_THROTTLE,
   DEFAULTS,
   dlqId,
   ENV,
   type EnvName,
   FUNCTIONS,
   type FunctionDefinition,
+  pascal,
   QUEUES,
   type QueueDefinition,
   type QueueKey,
   RECURRING_SCHEDULES,
-  ROUTES,
   SCHEDULE_DELIVERY_DLQ_ID,
   SCHEDULE_GROUPS,
   SCHEDULE_RETRY_POLICY,
   TABLE,
 } from './definitions.ts';
-import { HouseFunction, LOG_RETENTION, type NamedScheduleGroup, type WorkQueue } from './house-function.ts';
+import { HouseFunction, type NamedScheduleGroup, type WorkQueue } from './house-function.ts';
+import { makeHttpApi } from './http-api.ts';
+import { makeAlarmTopic } from './monitoring.ts';
+
+export { pascal };
 
 /** The stack's id, and so its CloudFormation name (README "Deploying"). */
 export const STACK_ID = 'SchedulingBackend';
@@ -53,14 +51,6 @@ export const ONE_OFF_SCHEDULE_TARGETS = {
   alarmPush: ENV.alarmPushQueueArn,
   absence: ENV.absenceQueueArn,
 } as const satisfies Partial<Record<QueueKey, EnvName>>;
-
-/** 'account-expiry' -> 'AccountExpiry': readable construct ids (and so logical ids) from definition ids. */
-export const pascal = (id: string): string =>
-  id
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
-    .join('');
 
 const entriesOf = <K extends string, V>(record: Record<K, V>): [K, V][] => Object.entries(record) as [K, V][];
 
@@ -294,9 +284,7 @@ export class SchedulingStack extends Stack {
     expireDemoAccount
       .bindTable(table, 'RW')
       .bindScheduleGroup(this.namedGroup('demoAccounts'), 'delete')
-      .bindScheduleGroup(this.namedGroup('alarms'), 'delete')
-      // Only because lambdas/alarms/alarm-trigger.ts reads the alarm group and this ARN together; no IAM.
-      .bindScheduleTarget(queues.alarmPush, ENV.alarmPushQueueArn);
+      .bindScheduleGroup(this.namedGroup('alarms'), 'delete');
 
     // FCM 429/5xx: the message goes back with a growing visibility delay; an alarm that rides the queue
     // (Scheduler unavailable) is re-sent as the next delayed hop until its fireAt.
@@ -332,60 +320,10 @@ export class SchedulingStack extends Stack {
   }
 
   private makeApi(): { api: HttpApi; stage: HttpStage } {
-    const integration = new HttpLambdaIntegration('ApiIntegration', this.functions.api, {
-      // Every route goes to the same function: one invoke permission for the API instead of one per route.
-      scopePermissionToRoute: false,
-    });
-    // Unknown paths and verbs reach the function too, which answers with its own 404/405 error body.
-    const api = new HttpApi(this, 'HttpApi', { defaultIntegration: integration, createDefaultStage: false });
-    const accessLogs = new LogGroup(this, 'HttpApiAccessLogs', {
-      retention: LOG_RETENTION,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const stage = api.addStage('DefaultStage', {
-      autoDeploy: true,
-      throttle: { rateLimit: API_THROTTLE.rateLimit, burstLimit: API_THROTTLE.burstLimit },
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(accessLogs),
-        // HTTP API context variables only (the REST API's standard fields include ones HTTP APIs lack), and
-        // nothing from headers, so bearer tokens never reach the logs.
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            ip: '$context.identity.sourceIp',
-            requestTime: '$context.requestTime',
-            routeKey: '$context.routeKey',
-            path: '$context.path',
-            status: '$context.status',
-            protocol: '$context.protocol',
-            responseLength: '$context.responseLength',
-            latencyMs: '$context.responseLatency',
-            integrationError: '$context.integrationErrorMessage',
-          }),
-        ),
-      },
-    });
-    const authReason =
-      'The API function authenticates every request itself (account or admin bearer token, stored as hashes); routes such as POST /demo-accounts and GET /health are public by design.';
-    for (const route of ROUTES) {
-      const [method, path] = route.split(' ');
-      const httpMethod = Object.values(HttpMethod).find((m) => m === method);
-      if (!httpMethod || !path) throw new Error(`Route "${route}" is not "<METHOD> <path>"`);
-      for (const httpRoute of api.addRoutes({ path, methods: [httpMethod], integration })) {
-        Validations.of(httpRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason: authReason });
-      }
-    }
-    const defaultRoute = api.node.tryFindChild('DefaultRoute');
-    if (defaultRoute) Validations.of(defaultRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason: authReason });
-    return { api, stage };
+    return makeHttpApi(this, this.functions.api);
   }
 
   private makeAlarms(): Topic {
-    // Not encrypted: alarm notifications carry no product data, and CloudWatch cannot publish to a topic
-    // under the AWS-managed SNS key.
-    const topic = new Topic(this, 'AlarmTopic', { displayName: 'Scheduling backend alarms', enforceSSL: true });
-    const notify = new SnsAction(topic);
-
     const deadLetterQueues: [string, Queue][] = [
       ...Object.values(this.queues).map(({ definition, deadLetterQueue }): [string, Queue] => [
         dlqId(definition),
@@ -393,29 +331,7 @@ export class SchedulingStack extends Stack {
       ]),
       [SCHEDULE_DELIVERY_DLQ_ID, this.scheduleDeliveryDlq],
     ];
-    for (const [name, queue] of deadLetterQueues) {
-      new Alarm(this, `${pascal(name)}NotEmptyAlarm`, {
-        alarmDescription: `Messages in ${name}: work that failed every attempt and needs a look`,
-        metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
-        threshold: 0,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }).addAlarmAction(notify);
-    }
-
-    for (const fn of Object.values(this.functions)) {
-      if (!fn.definition.queue) continue;
-      new Alarm(this, `${pascal(fn.definition.id)}ErrorsAlarm`, {
-        alarmDescription: `The ${fn.definition.id} function failed whole invocations (not single messages)`,
-        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 0,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }).addAlarmAction(notify);
-    }
-    return topic;
+    return makeAlarmTopic(this, deadLetterQueues, Object.values(this.functions));
   }
 
   private makeOutputs(): void {

@@ -1,16 +1,17 @@
 // The absence batch. A run finds the weeks that ended in its window and fans out one message per week;
 // each chunk message handles one page of a week's participants. Every absentee is marked and penalised
 // in one conditional transaction, so runs may overlap, repeat, crash and be redelivered freely.
-import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ENV } from '../../lib/definitions.ts';
-import { sqs } from '../shared/clients.ts';
+import { inParallel } from '../shared/async.ts';
+import { sqs } from '../shared/clients/sqs.ts';
 import { lazy, requireEnv } from '../shared/config.ts';
 import { DependencyUnavailableError, NotFoundError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { logger } from '../shared/logger.ts';
+import { sendMessages } from '../shared/send-messages.ts';
 import { toIso } from '../shared/time.ts';
 import { windowEndingAt } from './absence-window.ts';
-import { inParallel } from './in-parallel.ts';
 import type { AbsenceChunkMessage, AbsenceRunMessage } from './messages.ts';
 import {
   type AbsenceRun,
@@ -77,16 +78,9 @@ export function runInstant(message: AbsenceRunMessage, sentAt: number): number {
   return Number.isNaN(parsed) ? sentAt : parsed;
 }
 
-async function sendChunks(messages: AbsenceChunkMessage[]): Promise<void> {
-  const batches: AbsenceChunkMessage[][] = [];
-  for (let i = 0; i < messages.length; i += 10) batches.push(messages.slice(i, i + 10));
-  await inParallel(batches, PARALLEL_SENDS, async (batch) => {
-    const entries = batch.map((m, n) => ({ Id: String(n), MessageBody: JSON.stringify(m) }));
-    const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl(), Entries: entries }));
-    // Failing the whole message re-sends every chunk; chunks are recorded once, so that is harmless.
-    if (out.Failed && out.Failed.length > 0) throw new Error(`${out.Failed.length} chunk messages were not sent`);
-  });
-}
+const sendChunks = (messages: AbsenceChunkMessage[]): Promise<void> =>
+  // Failing the whole message re-sends every chunk; chunks are recorded once, so that is harmless.
+  sendMessages(queueUrl(), messages, PARALLEL_SENDS);
 
 /** The API names its run; a nightly run is named after its fire time, so every delivery joins the same run. */
 export const runIdOf = (message: AbsenceRunMessage, sentAt: number): string =>

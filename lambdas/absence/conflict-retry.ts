@@ -1,8 +1,9 @@
 // Writes that lost a TransactionConflict: two writers on one item at the same moment, where DynamoDB
 // refuses one of them rather than queue it. In AWS (not in DynamoDB Local) an attendance mark or a
 // membership change that meets the batch's absence transaction on the same item is refused this way.
+
+import { sleep } from '../shared/async.ts';
 import { ConflictError } from '../shared/errors.ts';
-import { sleep } from './in-parallel.ts';
 
 /** A single write refused by a transaction in flight, or a transaction cancelled by another one. */
 export function isTransactionConflict(error: unknown): boolean {

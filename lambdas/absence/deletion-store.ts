@@ -1,10 +1,10 @@
 // DynamoDB access for taking things apart: a study's partition, a study's weeks, a week's attendance
 // rows, and deletes by key in batches. Used when an account leaves a study or is deleted.
 import { BatchWriteCommand, type BatchWriteCommandOutput, DeleteCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamo } from '../shared/clients.ts';
+import { inParallel, sleep } from '../shared/async.ts';
+import { dynamo } from '../shared/clients/dynamo.ts';
 import { type Key, queryAll, tableName } from '../shared/table.ts';
 import { retryingConflicts } from './conflict-retry.ts';
-import { inParallel, sleep } from './in-parallel.ts';
 import { attendancePk, studyPk, WEEK_PREFIX } from './study-keys.ts';
 
 /** Everything of a study's partition (meta, invitations, participants, weeks), for deleting an owned study. */

@@ -2,7 +2,7 @@
 // accepts (and only then is a participant), declines or leaves. Both sides of each link are written in
 // one transaction, so the study's side and the account's own partition never disagree.
 import { BatchGetCommand, type BatchGetCommandOutput, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamo } from '../shared/clients.ts';
+import { dynamo } from '../shared/clients/dynamo.ts';
 import { queryAll, tableName } from '../shared/table.ts';
 import { retryingConflictsOr409 } from './conflict-retry.ts';
 import {

@@ -2,12 +2,15 @@
 import type { SQSEvent } from 'aws-lambda';
 import { QUEUES } from '../../lib/definitions.ts';
 import { METRICS, MetricUnit, metrics, withMetrics } from '../shared/metrics.ts';
-import { processMessages } from '../shared/sqs-batch.ts';
+import { processMessagesInOrder } from '../shared/sqs-batch.ts';
 import { failAbsenceRun, markAbsenteesOfChunk, runIdOf, startAbsenceRun } from './absence-run.ts';
 import { absenceMessage } from './messages.ts';
 
+// Records one at a time: each chunk already keeps 10 transactions in flight, and the chunks of a batch
+// mostly belong to one run, whose record each updates as it closes; side by side they would only multiply
+// the load on the table and conflict on that record.
 export const handler = withMetrics((event: SQSEvent) =>
-  processMessages(event, absenceMessage, async (message, { record, receiveCount }) => {
+  processMessagesInOrder(event, absenceMessage, async (message, { record, receiveCount }) => {
     const now = Date.now();
     // When the message was first sent: the same on every redelivery (the nightly run's fallback instant).
     const sentAt = Number(record.attributes.SentTimestamp ?? now);

@@ -1,8 +1,8 @@
 // DynamoDB access of absence runs and their chunk records: the bookkeeping that makes a run's counts
 // exact however often its messages are delivered. The marks themselves are in week-store.ts.
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamo } from '../shared/clients.ts';
-import { isConditionFailure, isTransactionConditionFailure } from '../shared/errors.ts';
+import { dynamo } from '../shared/clients/dynamo.ts';
+import { isConditionFailure, isTransactionConditionFailure } from '../shared/dynamo/conditional.ts';
 import { tableName } from '../shared/table.ts';
 import { retryingConflicts } from './conflict-retry.ts';
 import { chunkKey, runKey, runTtl, withTtl } from './study-keys.ts';

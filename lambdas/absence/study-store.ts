@@ -1,7 +1,7 @@
 // DynamoDB access of studies and their participants (joined accounts). Invitations and membership
 // changes are in invitation-store.ts; weeks and attendance in week-store.ts; runs in run-store.ts.
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamo } from '../shared/clients.ts';
+import { dynamo } from '../shared/clients/dynamo.ts';
 import { tableName } from '../shared/table.ts';
 import { retryingConflictsOr409 } from './conflict-retry.ts';
 import { MEMBER_PREFIX, memberSk, ownsKey, STUDY_SK, studyPk, withTtl } from './study-keys.ts';

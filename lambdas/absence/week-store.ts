@@ -7,8 +7,8 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
-import { dynamo } from '../shared/clients.ts';
-import { isConditionFailure, isTransactionConditionFailure } from '../shared/errors.ts';
+import { dynamo } from '../shared/clients/dynamo.ts';
+import { isConditionFailure, isTransactionConditionFailure } from '../shared/dynamo/conditional.ts';
 import { queryAll, tableName } from '../shared/table.ts';
 import { dayBucket, dayBucketsOf, type Window } from './absence-window.ts';
 import { retryingConflicts, retryingConflictsOr409 } from './conflict-retry.ts';

@@ -1,7 +1,7 @@
 // DynamoDB access for accounts and their tokens. Only this file knows how they are laid out.
 import { DeleteCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
-import { dynamo } from '../shared/clients.ts';
+import { dynamo } from '../shared/clients/dynamo.ts';
 import { accountPk, type Item, queryAll, tableName } from '../shared/table.ts';
 import { hourBucket, toEpochSeconds } from '../shared/time.ts';
 

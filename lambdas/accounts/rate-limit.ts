@@ -1,7 +1,7 @@
 // Fixed-window counter per client IP in DynamoDB, shared by every API container.
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
-import { dynamo } from '../shared/clients.ts';
+import { dynamo } from '../shared/clients/dynamo.ts';
 import { RateLimitedError } from '../shared/errors.ts';
 import { tableName } from '../shared/table.ts';
 

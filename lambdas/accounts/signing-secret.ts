@@ -6,8 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
-import { dynamo } from '../shared/clients.ts';
-import { ConflictError, isTransactionConditionFailure, NotFoundError } from '../shared/errors.ts';
+import { dynamo } from '../shared/clients/dynamo.ts';
+import { isTransactionConditionFailure } from '../shared/dynamo/conditional.ts';
+import { ConflictError, NotFoundError } from '../shared/errors.ts';
 import { accountPk, tableName } from '../shared/table.ts';
 import { toEpochSeconds, toIso } from '../shared/time.ts';
 import { accountKey, findAccount } from './account-store.ts';

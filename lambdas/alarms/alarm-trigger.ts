@@ -1,46 +1,18 @@
 // What makes a PENDING alarm's message reach the push queue at fireAt: its one-off schedule, or, while
 // the Scheduler is unavailable, a delayed SQS message that the consumer keeps re-sending ("hops", at
 // most 15 minutes each, SQS's longest delay) until fireAt.
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ENV, SCHEDULE_GROUPS } from '../../lib/definitions.ts';
-import { sqs } from '../shared/clients.ts';
 import { ConfigError, lazy, requireEnv } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
 import { deleteScheduleIfExists, moveOneOffSchedule, putOneOffSchedule } from '../shared/schedules.ts';
+import { fireMessage, sendHop } from './alarm-hops.ts';
 import type { Alarm } from './alarm-store.ts';
-import type { SendDueAlarmMessage } from './messages.ts';
 
-/** SQS's longest DelaySeconds. */
-export const MAX_HOP_SECONDS = 900;
-
-// Each read only where needed: the consumer never creates schedules, account deletion only deletes them.
+// Each read only where needed: account deletion only deletes schedules, it never creates one.
 const scheduleGroup = lazy(() => requireEnv(SCHEDULE_GROUPS.alarms.env));
 const pushQueueArn = lazy(() => requireEnv(ENV.alarmPushQueueArn));
-const pushQueueUrl = lazy(() => requireEnv(ENV.alarmPushQueueUrl));
 
 export const alarmScheduleName = (alarmId: string): string => `alarm-${alarmId}`;
-
-export const fireMessage = (alarm: Alarm): SendDueAlarmMessage => ({
-  kind: 'send-due-alarm',
-  accountId: alarm.accountId,
-  alarmId: alarm.alarmId,
-  version: alarm.version,
-});
-
-/** Whole seconds to wait so a message arrives at most a second before fireAt (the consumer waits out the rest). */
-export const hopDelaySeconds = (fireAtMs: number, now: number): number =>
-  Math.min(MAX_HOP_SECONDS, Math.max(0, Math.floor((fireAtMs - now) / 1000)));
-
-/** Puts the message on the push queue, delayed towards fireAt. */
-export async function sendHop(message: SendDueAlarmMessage, fireAtMs: number, now: number): Promise<void> {
-  await sqs.send(
-    new SendMessageCommand({
-      QueueUrl: pushQueueUrl(),
-      MessageBody: JSON.stringify(message),
-      DelaySeconds: hopDelaySeconds(fireAtMs, now),
-    }),
-  );
-}
 
 export type Trigger = 'schedule' | 'queue';
 

@@ -7,9 +7,9 @@ import { ID_PATTERN, newId } from '../shared/ids.ts';
 import { logger } from '../shared/logger.ts';
 import { accountPk } from '../shared/table.ts';
 import { toEpochSeconds, toIso } from '../shared/time.ts';
+import { alarmKey } from './alarm-items.ts';
 import {
   type Alarm,
-  alarmKey,
   cancelAlarm,
   getAlarm,
   insertAlarm,

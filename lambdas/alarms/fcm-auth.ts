@@ -1,11 +1,10 @@
 // OAuth2 access tokens for FCM from a Google service-account key, by the JWT-bearer grant (RFC 7523).
 // The key's own `token_uri` is used as written (google-auth-library would hard-code Google's host).
 import { readFile } from 'node:fs/promises';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { importPKCS8, SignJWT } from 'jose';
 import * as z from 'zod';
 import { ENV } from '../../lib/definitions.ts';
-import { secrets } from '../shared/clients.ts';
+import { readSecretString } from '../shared/clients/secrets.ts';
 import { optionalEnv } from '../shared/config.ts';
 
 export const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
@@ -43,7 +42,7 @@ async function readKeyText(): Promise<string> {
   if (secretArn) {
     let value: string | undefined;
     try {
-      value = (await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
+      value = await readSecretString(secretArn);
     } catch (error) {
       throw new FcmAuthError(`The FCM credentials secret cannot be read: ${(error as Error).name}`);
     }

@@ -1,7 +1,8 @@
 // What deleting an account means for its alarms: their schedules are deleted before the items are.
+import { inParallel } from '../shared/async.ts';
 import { DependencyUnavailableError } from '../shared/errors.ts';
 import type { Item } from '../shared/table.ts';
-import { isAlarmItem } from './alarm-store.ts';
+import { isAlarmItem } from './alarm-items.ts';
 import { deleteAlarmSchedule } from './alarm-trigger.ts';
 
 /** Schedules deleted at once; an account may own many alarms, the Scheduler has a request quota. */
@@ -14,15 +15,8 @@ export async function releaseAlarmsOf(_accountId: string, owned: readonly Item[]
   const ids = owned
     .filter((item) => isAlarmItem(item) && item.status === 'PENDING')
     .map((item) => String(item.alarmId));
-  let next = 0;
-  const worker = async () => {
-    while (next < ids.length) {
-      const alarmId = ids[next++] as string;
-      await deleteAlarmSchedule(alarmId);
-    }
-  };
   try {
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));
+    await inParallel(ids, CONCURRENCY, deleteAlarmSchedule);
   } catch (error) {
     // Nothing is deleted yet, so the whole deletion can be retried; the schedules would fire into nothing.
     throw new DependencyUnavailableError(`Could not delete the alarms' schedules: ${(error as Error).name}`);

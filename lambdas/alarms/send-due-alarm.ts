@@ -3,13 +3,15 @@
 import { randomUUID } from 'node:crypto';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import { ENV, FUNCTIONS, QUEUES } from '../../lib/definitions.ts';
-import { sqs } from '../shared/clients.ts';
+import { sleep } from '../shared/async.ts';
+import { sqs } from '../shared/clients/sqs.ts';
 import { lazy, requireEnv } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
 import { RetryLaterError } from '../shared/sqs-batch.ts';
 import { toIso } from '../shared/time.ts';
-import { type Alarm, claimAlarm, type Finish, finishAlarm, getAlarm, releaseClaim } from './alarm-store.ts';
-import { sendHop } from './alarm-trigger.ts';
+import { claimAlarm, type Finish, finishAlarm, releaseClaim } from './alarm-claims.ts';
+import { sendHop } from './alarm-hops.ts';
+import { type Alarm, getAlarm } from './alarm-store.ts';
 import { type FcmResult, sendPush } from './fcm-client.ts';
 import type { SendDueAlarmMessage } from './messages.ts';
 
@@ -67,7 +69,7 @@ async function retryLater(delivery: Delivery, seconds: number): Promise<never> {
 /** Timers may fire a millisecond early against the wall clock; the push must not. */
 async function waitUntil(epochMs: number): Promise<void> {
   for (let left = epochMs - Date.now(); left > 0; left = epochMs - Date.now()) {
-    await new Promise((resolve) => setTimeout(resolve, left));
+    await sleep(left);
   }
 }
 

@@ -1,8 +1,7 @@
 // Bearer-token authentication: the admin token (env locally, Secrets Manager in AWS) or an account token,
 // which the edge's `resolveAccountToken` (accounts) looks up: the kernel knows no capability.
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { ENV } from '../../lib/definitions.ts';
-import { secrets } from '../shared/clients.ts';
+import { readSecretString } from '../shared/clients/secrets.ts';
 import { ConfigError, optionalEnv } from '../shared/config.ts';
 import { ForbiddenError, UnauthorizedError } from '../shared/errors.ts';
 import { MAX_TOKEN_LENGTH, secretsEqual } from '../shared/tokens.ts';
@@ -17,9 +16,9 @@ function loadAdminToken(): Promise<string> {
     const secretArn = optionalEnv(ENV.adminTokenSecretArn);
     if (fromEnv) adminToken = Promise.resolve(fromEnv);
     else if (secretArn) {
-      adminToken = secrets.send(new GetSecretValueCommand({ SecretId: secretArn })).then((out) => {
-        if (!out.SecretString) throw new ConfigError('The admin token secret has no value');
-        return out.SecretString.trim();
+      adminToken = readSecretString(secretArn).then((value) => {
+        if (!value) throw new ConfigError('The admin token secret has no value');
+        return value.trim();
       });
       adminToken.catch(() => {
         adminToken = undefined;

@@ -14,11 +14,11 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
-import { FUNCTIONS, type RouteKey } from '../../lib/definitions.ts';
-import { dynamoDb } from '../shared/clients.ts';
+import { FUNCTIONS, type RouteKey, TABLE } from '../../lib/definitions.ts';
+import { dynamoDb } from '../shared/clients/dynamo.ts';
 import { AppError, ConflictError, DependencyUnavailableError, type ErrorDetail } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
-import { PK, SK, TTL, tableName } from '../shared/table.ts';
+import { tableName } from '../shared/table.ts';
 import { errorToResponse, toResponse } from './http.ts';
 import type { Caller, HttpResult } from './route.ts';
 
@@ -95,11 +95,11 @@ const eventOf = (request: IdempotentRequest): JSONValue => ({
 
 const persistenceStore = new DynamoDBPersistenceLayer({
   tableName,
-  keyAttr: PK,
-  sortKeyAttr: SK,
+  keyAttr: TABLE.partitionKey,
+  sortKeyAttr: TABLE.sortKey,
   staticPkValue: IDEMPOTENCY_PK,
   // Epoch seconds, the table's TTL attribute: DynamoDB deletes records after their 24 h.
-  expiryAttr: TTL,
+  expiryAttr: TABLE.ttlAttribute,
   awsSdkV3Client: dynamoDb,
 });
 

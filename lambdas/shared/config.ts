@@ -1,4 +1,5 @@
-// Environment read once at load: a missing or malformed variable fails the cold start with its name.
+// Environment variables, each read once: the table name at load, the rest (`lazy`) on first need, since
+// many serve only some routes of a function. A missing or malformed variable fails with its name.
 import type { EnvName } from '../../lib/definitions.ts';
 
 export class ConfigError extends Error {}

@@ -76,17 +76,3 @@ export class DependencyUnavailableError extends AppError {
   readonly status = 503;
   readonly code = 'DEPENDENCY_UNAVAILABLE';
 }
-
-/** Whether a DynamoDB write failed only because its condition did not hold. */
-export function isConditionFailure(error: unknown): boolean {
-  const name = (error as { name?: string } | undefined)?.name;
-  return name === 'ConditionalCheckFailedException';
-}
-
-/** Whether a transaction was cancelled because one of its conditions did not hold (and nothing else). */
-export function isTransactionConditionFailure(error: unknown): boolean {
-  const e = error as { name?: string; CancellationReasons?: { Code?: string }[] } | undefined;
-  if (e?.name !== 'TransactionCanceledException') return false;
-  const codes = (e.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
-  return codes.includes('ConditionalCheckFailed') && codes.every((c) => c === 'ConditionalCheckFailed' || c === 'None');
-}

@@ -8,7 +8,7 @@ import {
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
 import { ENV, SCHEDULE_RETRY_POLICY } from '../../lib/definitions.ts';
-import { scheduler } from './clients.ts';
+import { scheduler } from './clients/scheduler.ts';
 import { lazy, requireEnv } from './config.ts';
 
 const config = lazy(() => ({

@@ -1,14 +1,10 @@
-// The single table's name and the key shapes every capability shares.
+// The single table's name, the key shape every capability shares, and the paginated query.
 import { QueryCommand, type QueryCommandInput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { ENV, TABLE } from '../../lib/definitions.ts';
-import { dynamo } from './clients.ts';
+import { ENV } from '../../lib/definitions.ts';
+import { dynamo } from './clients/dynamo.ts';
 import { requireEnv } from './config.ts';
 
 export const tableName = requireEnv(ENV.tableName);
-
-export const PK = TABLE.partitionKey;
-export const SK = TABLE.sortKey;
-export const TTL = TABLE.ttlAttribute;
 
 /** Everything an account owns lives in its partition, so deleting an account is one query away. */
 export const accountPk = (accountId: string): string => `ACCOUNT#${accountId}`;

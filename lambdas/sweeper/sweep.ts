@@ -2,11 +2,10 @@
 // well past its fireAt, a demo account past its expiresAt) and re-drives it through its normal queue.
 // The consumers are idempotent, so a re-drive of something that is merely slow changes nothing.
 
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { ENV, TABLE } from '../../lib/definitions.ts';
-import { sqs } from '../shared/clients.ts';
 import { lazy, requireEnv } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
+import { sendMessages } from '../shared/send-messages.ts';
 import { queryAll } from '../shared/table.ts';
 import { hourBucket } from '../shared/time.ts';
 
@@ -44,14 +43,6 @@ async function dueItems(prefix: string, dueBefore: number, now: number): Promise
   return items;
 }
 
-async function sendAll(queueUrl: string, bodies: unknown[]): Promise<void> {
-  for (let i = 0; i < bodies.length; i += 10) {
-    const entries = bodies.slice(i, i + 10).map((body, n) => ({ Id: String(n), MessageBody: JSON.stringify(body) }));
-    const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
-    if (out.Failed && out.Failed.length > 0) throw new Error(`${out.Failed.length} re-drive messages were not sent`);
-  }
-}
-
 export interface SweepReport {
   readonly overdueAlarms: number;
   readonly expiredDemoAccounts: number;
@@ -62,11 +53,11 @@ export async function sweep(now: number): Promise<SweepReport> {
   // The index only holds alarms while PENDING (the attributes are removed when they leave it).
   const alarms = (await dueItems('ALARM', now - ALARM_GRACE_MS, now)).filter((a) => a.status === 'PENDING');
   const accounts = await dueItems('DEMO', now, now);
-  await sendAll(
+  await sendMessages(
     pushQueueUrl,
     alarms.map((a) => ({ kind: 'send-due-alarm', accountId: a.accountId, alarmId: a.alarmId, version: a.version })),
   );
-  await sendAll(
+  await sendMessages(
     expiryQueueUrl,
     accounts.map((a) => ({ kind: 'expire-demo-account', accountId: a.accountId, expiresAt: a.expiresAt })),
   );

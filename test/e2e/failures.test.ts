@@ -145,7 +145,7 @@ interface SchedulerCalls {
  * their attempts, until `stop()`.
  */
 async function countSchedulerCalls(): Promise<{ calls: SchedulerCalls; stop: () => void }> {
-  const { scheduler } = await import('../../lambdas/shared/clients.ts');
+  const { scheduler } = await import('../../lambdas/shared/clients/scheduler.ts');
   const calls: SchedulerCalls = { operations: 0, attempts: 0, throttled: 0, otherErrors: 0 };
   const operations = `failuresTestOperations${Math.random()}`;
   const attempts = `failuresTestAttempts${Math.random()}`;

@@ -1,16 +1,7 @@
-// SDK clients, created once per container. Endpoints come from the SDK's own AWS_ENDPOINT_URL_* variables.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+// The Scheduler client, created once per container, with retries fitted to CreateSchedule's throttling.
+// Endpoints come from the SDK's own AWS_ENDPOINT_URL_* variables.
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AdaptiveRetryStrategy } from '@smithy/core/retry';
-
-/** The plain client, for libraries that send DynamoDB commands themselves (Powertools idempotency). */
-export const dynamoDb = new DynamoDBClient({});
-export const dynamo = DynamoDBDocumentClient.from(dynamoDb, {
-  marshallOptions: { removeUndefinedValues: true },
-});
 
 /** Attempts of a throttled Scheduler call, the first included. */
 export const SCHEDULER_THROTTLED_MAX_ATTEMPTS = 10;
@@ -82,5 +73,3 @@ export const scheduler = new SchedulerClient({
   maxAttempts: SCHEDULER_THROTTLED_MAX_ATTEMPTS,
   retryStrategy: new SchedulerRetryStrategy(),
 });
-export const sqs = new SQSClient({});
-export const secrets = new SecretsManagerClient({});

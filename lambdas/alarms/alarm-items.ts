@@ -1,0 +1,116 @@
+// How alarms are laid out in the table, and the one write every status change away from PENDING makes:
+// it decrements the `pendingAlarms` counter on the account's profile in the same transaction, so the demo
+// cap can never drift from the alarms themselves. Only the alarm-* files know this layout.
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TABLE } from '../../lib/definitions.ts';
+import { dynamo } from '../shared/clients/dynamo.ts';
+import { cancellationCodes, conditionHeld } from '../shared/dynamo/conditional.ts';
+import { accountPk, tableName } from '../shared/table.ts';
+import { hourBucket } from '../shared/time.ts';
+export type AlarmStatus = 'PENDING' | 'SENT' | 'FAILED' | 'CANCELLED';
+
+export interface Alarm {
+  readonly alarmId: string;
+  readonly accountId: string;
+  readonly status: AlarmStatus;
+  /** ISO, UTC, milliseconds. */
+  readonly fireAt: string;
+  readonly title: string;
+  readonly body: string;
+  readonly data: Readonly<Record<string, string>>;
+  readonly deviceToken: string;
+  readonly createdAt: string;
+  readonly sentAt?: string;
+  readonly failureReason?: string;
+  /** Bumped by every reschedule and cancel; a message naming another version is stale. */
+  readonly version: number;
+  /** While a consumer is sending it: until when (epoch ms) its claim holds. */
+  readonly claimedUntil?: number;
+}
+
+const PROFILE_SK = 'PROFILE';
+export const ALARM_PREFIX = 'ALARM#';
+export const { partitionKey: DUE_PK, sortKey: DUE_AT } = TABLE.indexes.due;
+
+export const alarmKey = (accountId: string, alarmId: string) => ({
+  pk: accountPk(accountId),
+  sk: `${ALARM_PREFIX}${alarmId}`,
+});
+export const profileKey = (accountId: string) => ({ pk: accountPk(accountId), sk: PROFILE_SK });
+
+/** Whether an item of an account's partition is an alarm. */
+export const isAlarmItem = (item: { sk: string }): boolean => item.sk.startsWith(ALARM_PREFIX);
+
+/** The due-index entry of a PENDING alarm: the sweeper finds overdue alarms by hour bucket, never by scan. */
+export const dueEntry = (fireAt: string) => ({ [DUE_PK]: `ALARM#${hourBucket(Date.parse(fireAt))}`, [DUE_AT]: fireAt });
+
+export const NAMES = {
+  '#status': 'status',
+  '#version': 'version',
+  '#claimedUntil': 'claimedUntil',
+  '#claimedBy': 'claimedBy',
+  '#duePk': DUE_PK,
+  '#dueAt': DUE_AT,
+} as const;
+
+export function toAlarm(item: Record<string, unknown>): Alarm {
+  const a = item as unknown as Alarm;
+  return {
+    alarmId: a.alarmId,
+    accountId: a.accountId,
+    status: a.status,
+    fireAt: a.fireAt,
+    title: a.title,
+    body: a.body,
+    data: a.data ?? {},
+    deviceToken: a.deviceToken,
+    createdAt: a.createdAt,
+    ...(a.sentAt ? { sentAt: a.sentAt } : {}),
+    ...(a.failureReason ? { failureReason: a.failureReason } : {}),
+    version: Number(a.version),
+    ...(a.claimedUntil === undefined ? {} : { claimedUntil: Number(a.claimedUntil) }),
+  };
+}
+
+export type AlarmUpdate = {
+  readonly UpdateExpression: string;
+  readonly ConditionExpression: string;
+  readonly ExpressionAttributeNames: Record<string, string>;
+  readonly ExpressionAttributeValues: Record<string, unknown>;
+};
+
+/**
+ * Applies a status change that takes the alarm out of PENDING and decrements the profile's counter in
+ * the same transaction. If only the profile part fails (the account is being deleted, or the counter is
+ * already 0) the status change still happens on its own. False if the alarm's own condition failed.
+ */
+export async function leavePending(accountId: string, alarmId: string, update: AlarmUpdate): Promise<boolean> {
+  const alarmUpdate = { TableName: tableName, Key: alarmKey(accountId, alarmId), ...update };
+  try {
+    await dynamo.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Update: alarmUpdate },
+          {
+            Update: {
+              TableName: tableName,
+              Key: profileKey(accountId),
+              UpdateExpression: 'SET #pending = #pending - :one',
+              ConditionExpression: 'attribute_exists(pk) AND #pending > :zero',
+              ExpressionAttributeNames: { '#pending': 'pendingAlarms' },
+              ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
+            },
+          },
+        ],
+      }),
+    );
+    return true;
+  } catch (error) {
+    const codes = cancellationCodes(error);
+    if (!codes) throw error;
+    const [alarm, profile] = codes;
+    if (alarm === 'ConditionalCheckFailed') return false;
+    if (profile !== 'ConditionalCheckFailed') throw error;
+  }
+  return conditionHeld(() => dynamo.send(new UpdateCommand(alarmUpdate)));
+}
