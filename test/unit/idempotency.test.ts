@@ -422,7 +422,12 @@ describe('the product routes', () => {
   ];
 
   it('take an Idempotency-Key on every creating POST of the contract, and on no other route', () => {
-    expect(routes.filter((r) => r.idempotent).map((r) => r.key).sort()).toEqual([...creating].sort());
+    expect(
+      routes
+        .filter((r) => r.idempotent)
+        .map((r) => r.key)
+        .sort(),
+    ).toEqual([...creating].sort());
   });
 
   it('document the header, the replay marker and the 409 and 422 answers in OpenAPI', async () => {
