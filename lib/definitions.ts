@@ -236,6 +236,7 @@ export const ROUTES = [
   'GET /alarms/{alarmId}',
   'PATCH /alarms/{alarmId}',
   'DELETE /alarms/{alarmId}',
+  'GET /alarms/{alarmId}/occurrences',
   'POST /studies',
   'POST /studies/{studyId}/participants',
   'GET /accounts/me/invitations',

@@ -287,11 +287,14 @@ export class SchedulingStack extends Stack {
       .bindScheduleGroup(this.namedGroup('alarms'), 'delete');
 
     // FCM 429/5xx: the message goes back with a growing visibility delay; an alarm that rides the queue
-    // (Scheduler unavailable) is re-sent as the next delayed hop until its fireAt.
+    // (Scheduler unavailable) is re-sent as the next delayed hop until its fireAt. A recurring alarm's
+    // occurrence, once done, arms the next one: a schedule in the alarms group (or a delayed message).
     sendDueAlarm
       .bindTable(table, 'RW')
       .bindQueue(queues.alarmPush, 'changeVisibility')
       .bindQueue(queues.alarmPush, 'send')
+      .bindScheduleGroup(this.namedGroup('alarms'), 'manage', delivery)
+      .bindScheduleTarget(queues.alarmPush, ENV.alarmPushQueueArn)
       .bindSecret(this.fcmCredentialsSecret, ENV.fcmCredentialsSecretArn);
     sendDueAlarm.addEnvironment(ENV.fcmBaseUrl, DEFAULTS.fcmBaseUrl);
 

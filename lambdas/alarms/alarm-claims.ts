@@ -62,7 +62,8 @@ export async function releaseClaim(accountId: string, alarmId: string, attemptId
 
 export type Finish =
   | { readonly status: 'SENT'; readonly sentAt: string }
-  | { readonly status: 'FAILED'; readonly failureReason: string };
+  /** SKIPPED: its condition said no (reason CONDITION_FALSE). */
+  | { readonly status: 'FAILED' | 'SKIPPED'; readonly failureReason: string };
 
 /** Records the outcome of this attempt's FCM request; false if the claim was no longer ours. */
 export function finishAlarm(accountId: string, alarmId: string, attemptId: string, finish: Finish): Promise<boolean> {

@@ -5,16 +5,22 @@ import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
 import { cancellationCodes, conditionHeld } from '../shared/dynamo/conditional.ts';
+import type { RepeatRule } from '../shared/recurrence.ts';
 import { accountPk, tableName } from '../shared/table.ts';
 import { hourBucket } from '../shared/time.ts';
-export type AlarmStatus = 'PENDING' | 'SENT' | 'FAILED' | 'CANCELLED';
+
+export type AlarmStatus = 'PENDING' | 'PAUSED' | 'SENT' | 'FAILED' | 'CANCELLED' | 'SKIPPED';
 
 export interface Alarm {
   readonly alarmId: string;
   readonly accountId: string;
   readonly status: AlarmStatus;
-  /** ISO, UTC, milliseconds. */
+  /** ISO, UTC, milliseconds. A recurring alarm's: its next occurrence (the due-index entry the core keeps). */
   readonly fireAt: string;
+  /** Recurring alarms only (timers of the core's ALARM_KIND): the rule whose every occurrence makes one push. */
+  readonly repeat?: RepeatRule;
+  /** Asked at every fire whether (and what) to push. */
+  readonly condition?: { readonly url: string };
   readonly title: string;
   readonly body: string;
   readonly data: Readonly<Record<string, string>>;
@@ -55,17 +61,23 @@ export const NAMES = {
 
 export function toAlarm(item: Record<string, unknown>): Alarm {
   const a = item as unknown as Alarm;
+  // A recurring alarm's next occurrence is the core's due entry; a finished one keeps its last.
+  const fireAt = a.repeat && typeof item[DUE_AT] === 'string' ? (item[DUE_AT] as string) : a.fireAt;
+  // The core records when a timer was done as `finishedAt`; one-off alarms as `sentAt`.
+  const sentAt = a.sentAt ?? (a.status === 'SENT' && typeof item.finishedAt === 'string' ? item.finishedAt : undefined);
   return {
     alarmId: a.alarmId,
     accountId: a.accountId,
     status: a.status,
-    fireAt: a.fireAt,
+    fireAt,
+    ...(a.repeat ? { repeat: a.repeat } : {}),
+    ...(a.condition ? { condition: a.condition } : {}),
     title: a.title,
     body: a.body,
     data: a.data ?? {},
     deviceToken: a.deviceToken,
     createdAt: a.createdAt,
-    ...(a.sentAt ? { sentAt: a.sentAt } : {}),
+    ...(sentAt ? { sentAt } : {}),
     ...(a.failureReason ? { failureReason: a.failureReason } : {}),
     version: Number(a.version),
     ...(a.claimedUntil === undefined ? {} : { claimedUntil: Number(a.claimedUntil) }),

@@ -1,6 +1,7 @@
 // Use cases of alarms seen from the API: create, list, read, reschedule, cancel. Sending is in send-due-alarm.ts.
 import { DEFAULTS } from '../../lib/definitions.ts';
 import { findAccount } from '../accounts/account-store.ts';
+import { requireSigningSecret } from '../accounts/signing-secret.ts';
 import { ConfigError } from '../shared/config.ts';
 import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationError } from '../shared/errors.ts';
 import { ID_PATTERN, newId } from '../shared/ids.ts';
@@ -30,6 +31,7 @@ export interface Owner {
 export interface NewAlarm {
   /** Epoch ms, already checked to lie in the future and within 365 days. */
   readonly fireAt: number;
+  readonly condition?: { readonly url: string };
   readonly title: string;
   readonly body: string;
   readonly deviceToken: string;
@@ -37,14 +39,14 @@ export interface NewAlarm {
 }
 
 /** A demo account's expiry (epoch ms), by which its alarms must have fired; undefined for others. */
-async function demoDeadline(owner: Owner): Promise<number | undefined> {
+export async function demoDeadline(owner: Owner): Promise<number | undefined> {
   if (!owner.demo) return undefined;
   const account = await findAccount(owner.accountId);
   if (!account?.expiresAt) throw new NotFoundError('No such account');
   return Date.parse(account.expiresAt);
 }
 
-function refuseAfterDeadline(fireAt: number, deadline: number | undefined): void {
+export function refuseAfterDeadline(fireAt: number, deadline: number | undefined): void {
   // The alarm would be deleted with the account before it could fire: say so now rather than never.
   if (deadline !== undefined && fireAt >= deadline) {
     throw new ValidationError('The request has invalid fields', [
@@ -54,6 +56,7 @@ function refuseAfterDeadline(fireAt: number, deadline: number | undefined): void
 }
 
 export async function createAlarm(owner: Owner, input: NewAlarm, now: number): Promise<Alarm> {
+  if (input.condition) await requireSigningSecret(owner.accountId);
   const deadline = await demoDeadline(owner);
   refuseAfterDeadline(input.fireAt, deadline);
   const ttl = deadline === undefined ? undefined : toEpochSeconds(deadline);
@@ -62,6 +65,7 @@ export async function createAlarm(owner: Owner, input: NewAlarm, now: number): P
     accountId: owner.accountId,
     status: 'PENDING',
     fireAt: toIso(input.fireAt),
+    ...(input.condition ? { condition: { url: input.condition.url } } : {}),
     title: input.title,
     body: input.body,
     data: input.data ?? {},
@@ -104,9 +108,14 @@ export async function getOwnAlarm(accountId: string, alarmId: string): Promise<A
   return alarm;
 }
 
-function refuseUnlessChangeable(alarm: Alarm, now: number): void {
-  if (alarm.status !== 'PENDING') {
-    throw new ConflictError(`The alarm is ${alarm.status}; only a PENDING alarm can change`, 'ALARM_NOT_PENDING');
+/** 409 unless the alarm is PENDING (or PAUSED, for a recurring one) and nobody is sending it right now. */
+export function refuseUnlessChangeable(alarm: Alarm, now: number): void {
+  const recurring = alarm.repeat !== undefined;
+  if (alarm.status !== 'PENDING' && !(recurring && alarm.status === 'PAUSED')) {
+    throw new ConflictError(
+      `The alarm is ${alarm.status}; only a PENDING ${recurring ? 'or PAUSED ' : ''}alarm can change`,
+      'ALARM_NOT_PENDING',
+    );
   }
   if (alarm.claimedUntil !== undefined && alarm.claimedUntil >= now) {
     throw new ConflictError('The alarm is being sent right now', 'ALARM_NOT_PENDING');
@@ -114,7 +123,7 @@ function refuseUnlessChangeable(alarm: Alarm, now: number): void {
 }
 
 /** After a conditional write lost a race: the current state says why. */
-async function explainLostRace(accountId: string, alarmId: string, now: number): Promise<never> {
+export async function explainLostRace(accountId: string, alarmId: string, now: number): Promise<never> {
   const current = await getOwnAlarm(accountId, alarmId);
   refuseUnlessChangeable(current, now);
   throw new ConflictError('The alarm changed meanwhile; read it and try again', 'ALARM_CHANGED');

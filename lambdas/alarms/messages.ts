@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { timerMessage } from '../timers/index.ts';
 
 /**
  * Sent by the alarm's one-off schedule at fireAt, by the API straight to the queue when the Scheduler
@@ -12,3 +13,13 @@ export const sendDueAlarmMessage = z.object({
   version: z.number().int().min(1),
 });
 export type SendDueAlarmMessage = z.infer<typeof sendDueAlarmMessage>;
+
+/**
+ * What the push queue carries: a one-off alarm's message above, or an occurrence of a recurring alarm as
+ * the timer core names it (`{kind, accountId, id, version, dueAt}`), armed by the core.
+ */
+export const pushQueueMessage = z.union([
+  sendDueAlarmMessage,
+  timerMessage.extend({ kind: z.literal('send-due-alarm') }),
+]);
+export type PushQueueMessage = z.infer<typeof pushQueueMessage>;

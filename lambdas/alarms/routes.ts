@@ -1,9 +1,12 @@
 // HTTP routes of alarms: a push notification at a chosen time, reschedulable and cancellable.
 import * as z from 'zod';
 import { defineRoute } from '../http/route.ts';
-import { type Alarm, cancelOwnAlarm, createAlarm, getOwnAlarm, listOwnAlarms, rescheduleOwnAlarm } from './alarms.ts';
+import { outboundUrl } from '../shared/outbound/url-rules.ts';
+import { repeatSchema } from '../shared/recurrence.ts';
+import { type Alarm, createAlarm, getOwnAlarm, listOwnAlarms } from './alarms.ts';
 import { checkFcmSize } from './fcm-message.ts';
 import { pushBody as body, pushData as data, pushTitle as title } from './push-fields.ts';
+import { cancelAnyOwnAlarm, changeOwnAlarm, createRecurringAlarm, listOwnOccurrences } from './recurring-alarms.ts';
 
 const DAY_MS = 86_400_000;
 export const MAX_LEAD_DAYS = 365;
@@ -25,23 +28,48 @@ const deviceToken = z
   .regex(/^\S+$/, 'must not contain spaces')
   .describe('FCM registration token of the device; stored, never returned');
 
+const condition = z
+  .strictObject({ url: outboundUrl })
+  .describe(
+    'Asked at every fire, before the push: a signed POST of {alarmId, fireAt, data}; the answer sends, sends other text, or skips. Needs the account signing secret',
+  );
+
+const repeatView = z.object({ cron: z.string(), timezone: z.string(), until: z.iso.datetime().optional() });
+
 const alarmView = z.object({
   alarmId: z.string(),
-  status: z.enum(['PENDING', 'SENT', 'FAILED', 'CANCELLED']),
-  fireAt: z.iso.datetime(),
+  status: z
+    .enum(['PENDING', 'PAUSED', 'SENT', 'FAILED', 'CANCELLED', 'SKIPPED'])
+    .describe('SKIPPED: its condition said no. PAUSED: a recurring alarm, paused'),
+  fireAt: z.iso.datetime().optional().describe('One-off alarms: when it fires'),
+  repeat: repeatView.optional().describe('Recurring alarms: the rule'),
+  nextFireAt: z.iso
+    .datetime()
+    .optional()
+    .describe('Recurring alarms: the next occurrence; absent when paused or when nothing is left'),
+  condition: z.object({ url: z.string() }).optional(),
   title: z.string(),
   body: z.string(),
   data: z.record(z.string(), z.string()),
   createdAt: z.iso.datetime(),
   sentAt: z.iso.datetime().optional(),
-  failureReason: z.string().optional().describe('Why it FAILED, e.g. UNREGISTERED or FCM_UNAVAILABLE'),
+  failureReason: z
+    .string()
+    .optional()
+    .describe('Why it FAILED or was SKIPPED, e.g. UNREGISTERED, FCM_UNAVAILABLE, CONDITION_FALSE'),
 });
 
 /** The client's view: never the device token, nor the bookkeeping of sending. */
 export const toAlarmView = (a: Alarm): z.infer<typeof alarmView> => ({
   alarmId: a.alarmId,
   status: a.status,
-  fireAt: a.fireAt,
+  ...(a.repeat
+    ? {
+        repeat: { ...a.repeat },
+        ...(a.status === 'PENDING' ? { nextFireAt: a.fireAt } : {}),
+      }
+    : { fireAt: a.fireAt }),
+  ...(a.condition ? { condition: { url: a.condition.url } } : {}),
   title: a.title,
   body: a.body,
   data: { ...a.data },
@@ -50,30 +78,80 @@ export const toAlarmView = (a: Alarm): z.infer<typeof alarmView> => ({
   ...(a.failureReason ? { failureReason: a.failureReason } : {}),
 });
 
+const occurrenceView = z.object({
+  fireAt: z.iso.datetime().describe('The time the rule named'),
+  status: z.enum(['SENT', 'FAILED', 'SKIPPED']),
+  sentAt: z.iso.datetime().optional(),
+  reason: z.string().optional().describe('Why it FAILED or was SKIPPED, e.g. CONDITION_FALSE, CONDITION_UNREACHABLE'),
+});
+
+const pageQuery = (what: string) =>
+  z.object({
+    limit: z
+      .string()
+      .regex(/^\d{1,3}$/, 'must be a whole number from 1 to 100')
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(100))
+      .optional()
+      .describe(`${what} per page, 1 to 100 (default 20)`),
+    cursor: z.string().optional().describe('nextCursor of the previous page'),
+  });
+
+/** Exactly one of fireAt and repeat, with a 400 naming both when it is not so. */
+function oneOfFireAtOrRepeat(input: { fireAt?: unknown; repeat?: unknown }, ctx: z.RefinementCtx): void {
+  const has = (input.fireAt !== undefined ? 1 : 0) + (input.repeat !== undefined ? 1 : 0);
+  if (has === 1) return;
+  const message = has === 0 ? 'one of fireAt and repeat is required' : 'give either fireAt or repeat, not both';
+  for (const path of has === 0 ? ['fireAt', 'repeat'] : ['fireAt', 'repeat']) {
+    ctx.addIssue({ code: 'custom', path: [path], message });
+  }
+}
+
 const alarmIdParams = z.object({ alarmId: z.string().describe('Id of one of your alarms') });
 const notFound = { description: 'No such alarm of yours' };
-const notPending = { description: 'The alarm is no longer PENDING (or is being sent right now)' };
+const notPending = {
+  description: 'The alarm is no longer PENDING (or PAUSED, for a recurring one), or is being sent right now',
+};
 
 export const alarmRoutes = [
   defineRoute({
     key: 'POST /alarms',
     auth: 'account',
     idempotent: true,
-    summary: 'Schedule a push notification to a device at fireAt',
+    summary: 'Schedule a push notification to a device at fireAt, or at every occurrence of repeat',
     body: z
-      .strictObject({ fireAt, title, body, deviceToken, data: data.optional() })
-      .superRefine((input, ctx) => checkFcmSize(input, false, ctx)),
+      .strictObject({
+        fireAt: fireAt.optional(),
+        repeat: repeatSchema.optional(),
+        title,
+        body,
+        deviceToken,
+        data: data.optional(),
+        condition: condition.optional(),
+      })
+      .superRefine((input, ctx) => {
+        oneOfFireAtOrRepeat(input, ctx);
+        checkFcmSize(input, input.repeat !== undefined, ctx);
+      }),
     responses: {
       201: { description: 'Scheduled', schema: alarmView },
-      409: { description: 'ALARM_LIMIT_REACHED: a demo account has its maximum of pending alarms' },
+      409: {
+        description:
+          'ALARM_LIMIT_REACHED: a demo account has its maximum of pending alarms (recurring ones count); NO_SIGNING_SECRET: a condition needs the account signing secret',
+      },
       503: { description: 'Scheduling is unavailable; nothing was created; retry' },
     },
     handle: async ({ caller, body: input, now }) => {
-      const alarm = await createAlarm(
-        caller,
-        { ...input, fireAt: Date.parse(input.fireAt), ...(input.data ? { data: input.data } : {}) },
-        now,
-      );
+      const common = {
+        title: input.title,
+        body: input.body,
+        deviceToken: input.deviceToken,
+        ...(input.condition ? { condition: input.condition } : {}),
+        ...(input.data ? { data: input.data } : {}),
+      };
+      const alarm = input.repeat
+        ? await createRecurringAlarm(caller, { ...common, repeat: input.repeat }, now)
+        : await createAlarm(caller, { ...common, fireAt: Date.parse(input.fireAt as string) }, now);
       return { status: 201, headers: { location: `/alarms/${alarm.alarmId}` }, body: toAlarmView(alarm) };
     },
   }),
@@ -81,16 +159,7 @@ export const alarmRoutes = [
     key: 'GET /alarms',
     auth: 'account',
     summary: 'Your alarms, newest first, a page at a time',
-    query: z.object({
-      limit: z
-        .string()
-        .regex(/^\d{1,3}$/, 'must be a whole number from 1 to 100')
-        .transform(Number)
-        .pipe(z.number().int().min(1).max(100))
-        .optional()
-        .describe('Alarms per page, 1 to 100 (default 20)'),
-      cursor: z.string().optional().describe('nextCursor of the previous page'),
-    }),
+    query: pageQuery('Alarms'),
     responses: {
       200: {
         description: 'A page of alarms; nextCursor when more follow',
@@ -119,29 +188,79 @@ export const alarmRoutes = [
   defineRoute({
     key: 'PATCH /alarms/{alarmId}',
     auth: 'account',
-    summary: 'Move a PENDING alarm to a new fireAt; it fires once, at the new time',
+    summary:
+      'Move a PENDING one-off alarm to a new fireAt (it fires once, at the new time); or change a recurring alarm: its repeat (from the next occurrence on) and/or paused (resuming with the first occurrence after now)',
     params: alarmIdParams,
-    body: z.strictObject({ fireAt }),
+    body: z
+      .strictObject({
+        fireAt: fireAt.optional().describe('One-off alarms only'),
+        repeat: repeatSchema.optional().describe('Recurring alarms only'),
+        paused: z.boolean().optional().describe('Recurring alarms only'),
+      })
+      .superRefine((input, ctx) => {
+        if (input.fireAt === undefined && input.repeat === undefined && input.paused === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['fireAt'], message: 'give fireAt, or repeat and/or paused' });
+        } else if (input.fireAt !== undefined && (input.repeat !== undefined || input.paused !== undefined)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['fireAt'],
+            message: 'fireAt is for one-off alarms, repeat and paused for recurring ones',
+          });
+        }
+      }),
     responses: {
-      200: { description: 'Rescheduled', schema: alarmView },
+      200: { description: 'Changed', schema: alarmView },
+      400: { description: 'fireAt on a recurring alarm, or repeat/paused on a one-off one' },
       404: notFound,
       409: notPending,
       503: { description: 'Scheduling is unavailable; the alarm keeps its previous time; retry' },
     },
     handle: async ({ caller, params, body: input, now }) => ({
       status: 200,
-      body: toAlarmView(await rescheduleOwnAlarm(caller, params.alarmId, Date.parse(input.fireAt), now)),
+      body: toAlarmView(
+        await changeOwnAlarm(
+          caller,
+          params.alarmId,
+          {
+            ...(input.fireAt === undefined ? {} : { fireAt: Date.parse(input.fireAt) }),
+            ...(input.repeat === undefined ? {} : { repeat: input.repeat }),
+            ...(input.paused === undefined ? {} : { paused: input.paused }),
+          },
+          now,
+        ),
+      ),
     }),
   }),
   defineRoute({
     key: 'DELETE /alarms/{alarmId}',
     auth: 'account',
-    summary: 'Cancel a PENDING alarm; it never fires',
+    summary: 'Cancel a PENDING (or PAUSED recurring) alarm; it never fires again',
     params: alarmIdParams,
     responses: { 200: { description: 'Cancelled', schema: alarmView }, 404: notFound, 409: notPending },
     handle: async ({ caller, params, now }) => ({
       status: 200,
-      body: toAlarmView(await cancelOwnAlarm(caller.accountId, params.alarmId, now)),
+      body: toAlarmView(await cancelAnyOwnAlarm(caller.accountId, params.alarmId, now)),
     }),
+  }),
+  defineRoute({
+    key: 'GET /alarms/{alarmId}/occurrences',
+    auth: 'account',
+    summary: 'What each occurrence of one of your alarms did, newest first (a one-off alarm has at most one)',
+    params: alarmIdParams,
+    query: pageQuery('Occurrences'),
+    responses: {
+      200: {
+        description: 'A page of occurrences; nextCursor when more follow',
+        schema: z.object({ items: z.array(occurrenceView), nextCursor: z.string().optional() }),
+      },
+      404: notFound,
+    },
+    handle: async ({ caller, params, query }) => {
+      const page = await listOwnOccurrences(caller.accountId, params.alarmId, query.limit ?? 20, query.cursor);
+      return {
+        status: 200,
+        body: { items: page.items.map((o) => ({ ...o })), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) },
+      };
+    },
   }),
 ];

@@ -9,10 +9,13 @@ import { lazy, requireEnv } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
 import { RetryLaterError } from '../shared/sqs-batch.ts';
 import { toIso } from '../shared/time.ts';
+import { runDueOccurrence, type TimerMessage } from '../timers/index.ts';
 import { claimAlarm, type Finish, finishAlarm, releaseClaim } from './alarm-claims.ts';
 import { sendHop } from './alarm-hops.ts';
+import { toAlarm } from './alarm-items.ts';
+import { ALARM_KIND } from './alarm-kind.ts';
 import { type Alarm, getAlarm } from './alarm-store.ts';
-import { type FcmResult, sendPush } from './fcm-client.ts';
+import { fireAlarm } from './fire-alarm.ts';
 import type { SendDueAlarmMessage } from './messages.ts';
 
 /** A message arriving more than this before fireAt is sent back to the queue to wait; less, it waits here. */
@@ -37,6 +40,7 @@ export type SendOutcome =
   | 'stale'
   | 'early'
   | 'sent'
+  | 'skipped'
   | 'failed'
   | 'lost-claim'
   | 'duplicate-dropped';
@@ -89,6 +93,13 @@ export async function sendDueAlarm(message: SendDueAlarmMessage, delivery: Deliv
   const alarm = await getAlarm(accountId, alarmId);
   const drop = dropReason(alarm, version);
   if (drop || !alarm) return { outcome: drop ?? 'absent' };
+  if (alarm.repeat) {
+    // A recurring alarm's message without its occurrence (the sweeper's): the current one is meant.
+    return sendDueOccurrence(
+      { kind: ALARM_KIND.messageKind, accountId, id: alarmId, version, dueAt: alarm.fireAt },
+      delivery,
+    );
+  }
 
   const fireAt = Date.parse(alarm.fireAt);
   const early = fireAt - Date.now();
@@ -113,42 +124,49 @@ export async function sendDueAlarm(message: SendDueAlarmMessage, delivery: Deliv
     return retryLater(delivery, Math.ceil(waitMs / 1000) + 1);
   }
 
-  const result: FcmResult = await sendPush({
-    alarmId,
-    deviceToken: alarm.deviceToken,
-    title: alarm.title,
-    body: alarm.body,
-    data: alarm.data,
-  });
-  const sentAt = Date.now();
-
-  let finish: Finish;
-  switch (result.kind) {
-    case 'accepted':
-      finish = { status: 'SENT', sentAt: toIso(sentAt) };
-      break;
-    case 'dead-token':
-    case 'rejected':
-      finish = { status: 'FAILED', failureReason: result.reason };
-      break;
-    case 'retry-later': {
-      if (delivery.receiveCount >= MAX_RECEIVES) {
-        // Budget spent: the alarm says so, and the record still fails so the message lands in the DLQ.
-        await finishAlarm(accountId, alarmId, attemptId, { status: 'FAILED', failureReason: result.reason });
-        logger.error('Alarm failed: FCM unavailable for its whole retry budget', { alarmId, reason: result.reason });
-        throw new RetryLaterError('Retry budget spent');
-      }
-      await releaseClaim(accountId, alarmId, attemptId);
-      const seconds = result.retryAfterSeconds ?? backoffSeconds(delivery.receiveCount);
-      logger.warn('FCM asked to come back later', { alarmId, reason: result.reason, retryInSeconds: seconds });
-      return retryLater(delivery, seconds);
+  const result = await fireAlarm(alarm, alarm.fireAt);
+  if (result.kind === 'retry-later') {
+    if (delivery.receiveCount >= MAX_RECEIVES) {
+      // Budget spent: the alarm says so, and the record still fails so the message lands in the DLQ.
+      await finishAlarm(accountId, alarmId, attemptId, { status: 'FAILED', failureReason: result.reason });
+      logger.error('Alarm failed: no answer for its whole retry budget', { alarmId, reason: result.reason });
+      throw new RetryLaterError('Retry budget spent');
     }
+    await releaseClaim(accountId, alarmId, attemptId);
+    const seconds = result.retryAfterSeconds ?? backoffSeconds(delivery.receiveCount);
+    logger.warn('Coming back later', { alarmId, reason: result.reason, retryInSeconds: seconds });
+    return retryLater(delivery, seconds);
   }
+  const sentAt = Date.now();
+  const { status, reason = '' } = result.end;
+  const finish: Finish =
+    status === 'SENT'
+      ? { status: 'SENT', sentAt: toIso(sentAt) }
+      : { status: status === 'SKIPPED' ? 'SKIPPED' : 'FAILED', failureReason: reason };
   if (!(await finishAlarm(accountId, alarmId, attemptId, finish))) {
     logger.warn('The claim ran out before the outcome was recorded', { alarmId, outcome: finish.status });
     return { outcome: 'lost-claim' };
   }
   if (finish.status === 'SENT') return { outcome: 'sent', lagMs: sentAt - fireAt };
+  if (finish.status === 'SKIPPED') return { outcome: 'skipped', failureReason: finish.failureReason };
   logger.warn('Alarm failed for good', { alarmId, reason: finish.failureReason });
   return { outcome: 'failed', failureReason: finish.failureReason };
+}
+
+/**
+ * A recurring alarm's occurrence, run by the timer core: held until due, claimed at the version and time
+ * its message names, fired once, recorded, and the next occurrence armed.
+ */
+export async function sendDueOccurrence(message: TimerMessage, delivery: Delivery): Promise<SendReport> {
+  const report = await runDueOccurrence(ALARM_KIND, message, delivery, ({ timer, dueAt }) =>
+    fireAlarm(toAlarm(timer.item), dueAt),
+  );
+  if (report.outcome === 'held') return { outcome: 'early' };
+  if (report.outcome !== 'done') return { outcome: report.outcome };
+  const lag = report.startLagMs === undefined ? {} : { lagMs: report.startLagMs };
+  if (report.status === 'SENT') return { outcome: 'sent', ...lag };
+  return {
+    outcome: report.status === 'SKIPPED' ? 'skipped' : 'failed',
+    ...(report.reason === undefined ? {} : { failureReason: report.reason }),
+  };
 }

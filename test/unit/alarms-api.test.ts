@@ -522,8 +522,11 @@ describe('the OpenAPI document', () => {
   it('describes the alarm body from the same schema that validates it', async () => {
     const { body } = await call({ method: 'GET', path: '/openapi.json' });
     const schema = body.paths['/alarms'].post.requestBody.content['application/json'].schema;
-    expect(schema.required).toEqual(expect.arrayContaining(['fireAt', 'title', 'body', 'deviceToken']));
+    expect(schema.required).toEqual(expect.arrayContaining(['title', 'body', 'deviceToken']));
+    // Exactly one of the two, checked by the same schema (a 400 otherwise).
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['fireAt', 'repeat', 'condition']));
     expect(body.paths['/alarms/{alarmId}'].patch.responses['409']).toBeDefined();
+    expect(body.paths['/alarms/{alarmId}/occurrences'].get.responses['200']).toBeDefined();
   });
 });
 
