@@ -94,12 +94,25 @@ export const dlqId = (queue: QueueDefinition): string => `${queue.id}-dlq`;
 /** Where the Scheduler puts a schedule's event after its last failed delivery attempt. */
 export const SCHEDULE_DELIVERY_DLQ_ID = 'schedule-delivery-dlq';
 
-/** Schedule groups for one-off schedules created at run time. */
+/**
+ * Work queues that schedules created at run time may target, with the variable that carries each one's
+ * ARN: the stack grants and sets them, the local cloud sets them the same way.
+ */
+export const ONE_OFF_SCHEDULE_TARGETS = {
+  accountExpiry: ENV.accountExpiryQueueArn,
+  alarmPush: ENV.alarmPushQueueArn,
+  absence: ENV.absenceQueueArn,
+} as const satisfies Partial<Record<QueueKey, EnvName>>;
+
+/**
+ * Schedule groups: those of one-off schedules created at run time, each with the work queue its
+ * schedules target (one of ONE_OFF_SCHEDULE_TARGETS), and the group of RECURRING_SCHEDULES.
+ */
 export const SCHEDULE_GROUPS = {
-  demoAccounts: { id: 'demo-accounts', env: ENV.demoScheduleGroup },
-  alarms: { id: 'alarms', env: ENV.alarmScheduleGroup },
+  demoAccounts: { id: 'demo-accounts', env: ENV.demoScheduleGroup, targetQueue: 'accountExpiry' },
+  alarms: { id: 'alarms', env: ENV.alarmScheduleGroup, targetQueue: 'alarmPush' },
   recurring: { id: 'recurring' },
-} as const;
+} as const satisfies Record<string, { id: string; env?: EnvName; targetQueue?: keyof typeof ONE_OFF_SCHEDULE_TARGETS }>;
 
 /** Retry policy of every schedule's target (one-off and recurring). */
 export const SCHEDULE_RETRY_POLICY = { maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 } as const;
@@ -108,6 +121,7 @@ export interface RecurringScheduleDefinition {
   readonly id: string;
   readonly expression: string;
   readonly timezone: string;
+  /** The work queue it targets. */
   readonly queue: QueueKey;
   /** The JSON body of the SQS message the schedule sends. */
   readonly input: Record<string, unknown>;
@@ -151,7 +165,7 @@ export const FUNCTIONS = {
   api: { id: 'api', entry: 'lambdas/api/handler.ts', handler: 'handler', timeoutSeconds: 10, memoryMb: 512 },
   expireDemoAccount: {
     id: 'expire-demo-account',
-    entry: 'lambdas/accounts/expire-demo-account.handler.ts',
+    entry: 'lambdas/account-deletion/expire-demo-account.handler.ts',
     handler: 'handler',
     timeoutSeconds: 30,
     memoryMb: 256,

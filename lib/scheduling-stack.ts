@@ -14,9 +14,9 @@ import {
   DEFAULTS,
   dlqId,
   ENV,
-  type EnvName,
   FUNCTIONS,
   type FunctionDefinition,
+  ONE_OFF_SCHEDULE_TARGETS,
   pascal,
   QUEUES,
   type QueueDefinition,
@@ -44,13 +44,6 @@ export const DEMO_TTL_CONTEXT = 'demoTtlSeconds';
 
 /** Dead-letter queues keep messages as long as SQS allows, so there is time to look after an alarm. */
 export const DEAD_LETTER_RETENTION_DAYS = 14;
-
-/** Work queues that schedules created at run time target, with the variable that carries each one's ARN. */
-export const ONE_OFF_SCHEDULE_TARGETS = {
-  accountExpiry: ENV.accountExpiryQueueArn,
-  alarmPush: ENV.alarmPushQueueArn,
-  absence: ENV.absenceQueueArn,
-} as const satisfies Partial<Record<QueueKey, EnvName>>;
 
 const entriesOf = <K extends string, V>(record: Record<K, V>): [K, V][] => Object.entries(record) as [K, V][];
 

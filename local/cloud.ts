@@ -21,6 +21,7 @@ import {
   type EnvName,
   FUNCTIONS,
   type FunctionDefinition,
+  ONE_OFF_SCHEDULE_TARGETS,
   QUEUES,
   type QueueKey,
   RECURRING_SCHEDULES,
@@ -99,10 +100,11 @@ export interface LocalCloud {
 
 const entriesOf = <K extends string, V>(record: Record<K, V>): [K, V][] => Object.entries(record) as [K, V][];
 
-/** ACCOUNT_EXPIRY_QUEUE_ARN for accountExpiry, if the definitions name one (queues that schedules target). */
+/** The variable that carries the queue's ARN, for queues that schedules created at run time target. */
 function queueArnEnv(key: QueueKey): EnvName | undefined {
-  const name = `${key}QueueArn`;
-  return name in ENV ? ENV[name as keyof typeof ENV] : undefined;
+  return key in ONE_OFF_SCHEDULE_TARGETS
+    ? ONE_OFF_SCHEDULE_TARGETS[key as keyof typeof ONE_OFF_SCHEDULE_TARGETS]
+    : undefined;
 }
 
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {

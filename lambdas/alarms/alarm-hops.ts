@@ -1,6 +1,6 @@
 // Queue hops: while the Scheduler is unavailable, a PENDING alarm's message reaches the push queue as a
 // delayed SQS message that the consumer keeps re-sending (at most 15 minutes each, SQS's longest delay)
-// until fireAt. Apart from alarm-trigger.ts so the push consumer's bundle holds no Scheduler client.
+// until fireAt. Apart from alarm-arming.ts so the push consumer's bundle holds no Scheduler client.
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ENV } from '../../lib/definitions.ts';
 import { sqs } from '../shared/clients/sqs.ts';

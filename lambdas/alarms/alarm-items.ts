@@ -1,12 +1,14 @@
 // How alarms are laid out in the table, and the one write every status change away from PENDING makes:
-// it decrements the `pendingAlarms` counter on the account's profile in the same transaction, so the demo
+// it decrements the `pendingAlarms` counter on the account's profile (a transaction part accounts hands
+// out) in the same transaction, so the demo
 // cap can never drift from the alarms themselves. Only the alarm-* files know this layout.
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
+import { uncountPendingAlarm } from '../accounts/index.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
+import { dueEntry as dueIndexEntry } from '../shared/due-index.ts';
 import { cancellationCodes, conditionHeld } from '../shared/dynamo/conditional.ts';
 import { accountPk, tableName } from '../shared/table.ts';
-import { hourBucket } from '../shared/time.ts';
 export type AlarmStatus = 'PENDING' | 'SENT' | 'FAILED' | 'CANCELLED';
 
 export interface Alarm {
@@ -28,7 +30,6 @@ export interface Alarm {
   readonly claimedUntil?: number;
 }
 
-const PROFILE_SK = 'PROFILE';
 export const ALARM_PREFIX = 'ALARM#';
 export const { partitionKey: DUE_PK, sortKey: DUE_AT } = TABLE.indexes.due;
 
@@ -36,13 +37,13 @@ export const alarmKey = (accountId: string, alarmId: string) => ({
   pk: accountPk(accountId),
   sk: `${ALARM_PREFIX}${alarmId}`,
 });
-export const profileKey = (accountId: string) => ({ pk: accountPk(accountId), sk: PROFILE_SK });
 
 /** Whether an item of an account's partition is an alarm. */
 export const isAlarmItem = (item: { sk: string }): boolean => item.sk.startsWith(ALARM_PREFIX);
 
 /** The due-index entry of a PENDING alarm: the sweeper finds overdue alarms by hour bucket, never by scan. */
-export const dueEntry = (fireAt: string) => ({ [DUE_PK]: `ALARM#${hourBucket(Date.parse(fireAt))}`, [DUE_AT]: fireAt });
+export const ALARM_DUE = 'ALARM';
+export const dueEntry = (fireAt: string) => dueIndexEntry(ALARM_DUE, fireAt);
 
 export const NAMES = {
   '#status': 'status',
@@ -89,19 +90,7 @@ export async function leavePending(accountId: string, alarmId: string, update: A
   try {
     await dynamo.send(
       new TransactWriteCommand({
-        TransactItems: [
-          { Update: alarmUpdate },
-          {
-            Update: {
-              TableName: tableName,
-              Key: profileKey(accountId),
-              UpdateExpression: 'SET #pending = #pending - :one',
-              ConditionExpression: 'attribute_exists(pk) AND #pending > :zero',
-              ExpressionAttributeNames: { '#pending': 'pendingAlarms' },
-              ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
-            },
-          },
-        ],
+        TransactItems: [{ Update: alarmUpdate }, uncountPendingAlarm(accountId)],
       }),
     );
     return true;

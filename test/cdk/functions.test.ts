@@ -4,9 +4,17 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV, type EnvName, FUNCTIONS, type FunctionDefinition, QUEUES, type QueueKey } from '../../lib/definitions.ts';
+import {
+  ENV,
+  type EnvName,
+  FUNCTIONS,
+  type FunctionDefinition,
+  ONE_OFF_SCHEDULE_TARGETS,
+  QUEUES,
+  type QueueKey,
+} from '../../lib/definitions.ts';
 import { LOG_RETENTION, REPO_ROOT } from '../../lib/house-function.ts';
-import { ONE_OFF_SCHEDULE_TARGETS, type SchedulingStack } from '../../lib/scheduling-stack.ts';
+import type { SchedulingStack } from '../../lib/scheduling-stack.ts';
 import { arnOf, type FunctionKey, logicalId, propertiesOf, refOf, resourcesOf, synthesize } from './stack-fixture.ts';
 
 let template: Template;

@@ -1,9 +1,17 @@
 // Least privilege, read from the synthesized policies: who may do what to which resource.
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV, FUNCTIONS, QUEUES, type QueueKey, RECURRING_SCHEDULES, SCHEDULE_GROUPS } from '../../lib/definitions.ts';
+import {
+  ENV,
+  FUNCTIONS,
+  ONE_OFF_SCHEDULE_TARGETS,
+  QUEUES,
+  type QueueKey,
+  RECURRING_SCHEDULES,
+  SCHEDULE_GROUPS,
+} from '../../lib/definitions.ts';
 import { SCHEDULE_ACTIONS, XRAY_WRITE_ACTIONS } from '../../lib/house-function.ts';
-import { ONE_OFF_SCHEDULE_TARGETS, type SchedulingStack } from '../../lib/scheduling-stack.ts';
+import type { SchedulingStack } from '../../lib/scheduling-stack.ts';
 import {
   actionsOf,
   arnOf,

@@ -15,12 +15,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  createDemoAccount,
-  deleteOwnAccount,
-  expireDemoAccount,
-  resolveAccountToken,
-} from '../../lambdas/accounts/accounts.ts';
+import { deleteOwnAccount, expireDemoAccount } from '../../lambdas/account-deletion/account-deletion.ts';
+import { createDemoAccount } from '../../lambdas/accounts/accounts.ts';
+import { resolveAccountToken } from '../../lambdas/accounts/index.ts';
 import { DependencyUnavailableError, RateLimitedError } from '../../lambdas/shared/errors.ts';
 import { hashToken } from '../../lambdas/shared/tokens.ts';
 

@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { releaseAlarmsOf } from '../../lambdas/alarms/owned-data.ts';
+import { releaseAlarmsOf } from '../../lambdas/alarms/on-account-deleted.ts';
 import { handler } from '../../lambdas/api/handler.ts';
 import { DependencyUnavailableError } from '../../lambdas/shared/errors.ts';
 import { newId } from '../../lambdas/shared/ids.ts';

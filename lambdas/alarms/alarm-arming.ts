@@ -1,7 +1,7 @@
-// What makes a PENDING alarm's message reach the push queue at fireAt: its one-off schedule, or, while
-// the Scheduler is unavailable, a delayed SQS message that the consumer keeps re-sending ("hops", at
+// Arming an alarm: setting up what makes a PENDING alarm's message reach the push queue at fireAt, its
+// one-off schedule or, while the Scheduler is unavailable, a delayed SQS message that the consumer keeps re-sending ("hops", at
 // most 15 minutes each, SQS's longest delay) until fireAt.
-import { ENV, SCHEDULE_GROUPS } from '../../lib/definitions.ts';
+import { ONE_OFF_SCHEDULE_TARGETS, SCHEDULE_GROUPS } from '../../lib/definitions.ts';
 import { ConfigError, lazy, requireEnv } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
 import { deleteScheduleIfExists, moveOneOffSchedule, putOneOffSchedule } from '../shared/schedules.ts';
@@ -10,17 +10,18 @@ import type { Alarm } from './alarm-store.ts';
 
 // Each read only where needed: account deletion only deletes schedules, it never creates one.
 const scheduleGroup = lazy(() => requireEnv(SCHEDULE_GROUPS.alarms.env));
-const pushQueueArn = lazy(() => requireEnv(ENV.alarmPushQueueArn));
+const pushQueueArn = lazy(() => requireEnv(ONE_OFF_SCHEDULE_TARGETS[SCHEDULE_GROUPS.alarms.targetQueue]));
 
 export const alarmScheduleName = (alarmId: string): string => `alarm-${alarmId}`;
 
-export type Trigger = 'schedule' | 'queue';
+/** What carries an armed alarm's message to fireAt. */
+export type ArmedBy = 'schedule' | 'queue';
 
 /**
- * Sets up the alarm's trigger for its current fireAt and version: its schedule, or, if the Scheduler
+ * Arms the alarm for its current fireAt and version: its schedule, or, if the Scheduler
  * fails, a hop on the push queue. Throws only when both fail; the caller must then undo the alarm.
  */
-export async function triggerAlarm(alarm: Alarm, how: 'create' | 'move', now: number): Promise<Trigger> {
+export async function armAlarm(alarm: Alarm, how: 'create' | 'move', now: number): Promise<ArmedBy> {
   const fireAtMs = Date.parse(alarm.fireAt);
   const schedule = {
     group: scheduleGroup(),
@@ -48,7 +49,7 @@ export async function triggerAlarm(alarm: Alarm, how: 'create' | 'move', now: nu
  * Deletes the alarm's schedule after a cancel. Failure is only logged: the schedule's message names an
  * old version and will be dropped, and the schedule deletes itself once it has fired.
  */
-export async function untriggerAlarm(alarmId: string): Promise<void> {
+export async function disarmAlarm(alarmId: string): Promise<void> {
   try {
     await deleteScheduleIfExists(scheduleGroup(), alarmScheduleName(alarmId));
   } catch (error) {
