@@ -159,6 +159,10 @@ export interface FunctionDefinition {
   readonly queue?: QueueKey;
   readonly batchSize?: number;
   readonly maxBatchingWindowSeconds?: number;
+  /** Concurrent invocations the event source may run at most (locally: pollers at most). */
+  readonly maxConcurrency?: number;
+  /** The event source in provisioned mode: pollers kept warm for a burst (SQS: minimum 2, maximum 2,000). */
+  readonly provisionedPollers?: { readonly minimum: number; readonly maximum: number };
 }
 
 export const FUNCTIONS = {
@@ -180,6 +184,8 @@ export const FUNCTIONS = {
     memoryMb: 256,
     queue: 'alarmPush',
     batchSize: 10,
+    // Warm pollers for the 9:00 herd. No batching window: a lone alarm would wait it out (README "Herd").
+    provisionedPollers: { minimum: 5, maximum: 200 },
   },
   markAbsentees: {
     id: 'mark-absentees',
@@ -189,6 +195,8 @@ export const FUNCTIONS = {
     memoryMb: 512,
     queue: 'absence',
     batchSize: 5,
+    // ≤ 10 × 5 chunks × 10 transactions in flight: the table's pace, not throttling, sets the night's speed.
+    maxConcurrency: 10,
   },
   sweep: {
     id: 'sweep',

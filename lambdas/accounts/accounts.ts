@@ -4,9 +4,10 @@ import { intEnv, lazy, requireEnv } from '../shared/config.ts';
 import { DependencyUnavailableError, NotFoundError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { logger } from '../shared/logger.ts';
-import { deleteScheduleIfExists, putOneOffSchedule } from '../shared/schedules.ts';
 import { toIso } from '../shared/time.ts';
 import { hashToken, newToken } from '../shared/tokens.ts';
+import { armTimer, disarmTimer } from '../timers/arm.ts';
+import { holdUntilDue } from '../timers/hold.ts';
 import {
   type Account,
   deleteAccountAndToken,
@@ -26,9 +27,11 @@ const demoConfig = lazy(() => ({
   rateLimitPerMinute: intEnv(ENV.demoRateLimitPerMinute, DEFAULTS.demoRateLimitPerMinute, 1, 1_000_000),
   expiryQueueArn: requireEnv(ONE_OFF_SCHEDULE_TARGETS[SCHEDULE_GROUPS.demoAccounts.targetQueue]),
 }));
+const expiryQueueUrl = lazy(() => requireEnv(ENV.accountExpiryQueueUrl));
 const demoScheduleGroup = lazy(() => requireEnv(SCHEDULE_GROUPS.demoAccounts.env));
 
 const expiryScheduleName = (accountId: string) => `demo-${accountId}`;
+const expirySchedule = (accountId: string) => ({ group: demoScheduleGroup(), name: expiryScheduleName(accountId) });
 
 export interface NewAccount {
   readonly account: Account;
@@ -57,13 +60,15 @@ export async function createDemoAccount(input: {
   const token = newToken();
   await insertAccount(account, hashToken(token));
   try {
-    await putOneOffSchedule({
-      group: demoScheduleGroup(),
-      name: expiryScheduleName(accountId),
-      at: expiresAtMs,
-      targetArn: config.expiryQueueArn,
-      message: expiryMessage({ accountId, expiresAt: toIso(expiresAtMs) }),
-    });
+    await armTimer(
+      {
+        dueAt: expiresAtMs,
+        queue: { arn: config.expiryQueueArn, url: expiryQueueUrl() },
+        message: expiryMessage({ accountId, expiresAt: toIso(expiresAtMs) }),
+        schedule: expirySchedule(accountId),
+      },
+      { how: 'create', now: input.now, whenSchedulerFails: 'throw' },
+    );
   } catch (error) {
     // Without its schedule the account would outlive its promise: take it back and let the client retry.
     logger.error('Could not schedule demo account expiry; rolling back', { accountId, error });
@@ -105,7 +110,7 @@ export async function deleteAccountCompletely(
   const owned = await listOwnedItems(account.accountId);
   for (const step of alsoDelete) await step(account.accountId, owned);
   await deleteItems(owned);
-  if (account.demo) await deleteScheduleIfExists(demoScheduleGroup(), expiryScheduleName(account.accountId));
+  if (account.demo) await disarmTimer(expirySchedule(account.accountId));
   await deleteAccountAndToken(account.accountId);
 }
 
@@ -115,7 +120,7 @@ export async function deleteOwnAccount(accountId: string, alsoDelete: readonly A
   await deleteAccountCompletely(account, alsoDelete);
 }
 
-export type ExpiryOutcome = 'expired' | 'already-gone' | 'not-demo' | 'stale';
+export type ExpiryOutcome = 'expired' | 'already-gone' | 'not-demo' | 'stale' | 'early';
 
 /**
  * Runs when a demo account's expiry message arrives. Any message may come twice, late, or about an
@@ -125,6 +130,8 @@ export async function expireDemoAccount(
   message: ExpireDemoAccountMessage,
   alsoDelete: readonly AccountDeletionStep[],
 ): Promise<ExpiryOutcome> {
+  const arrived = { dueAt: Date.parse(message.expiresAt), queueUrl: expiryQueueUrl(), message };
+  if ((await holdUntilDue(arrived)) === 'held') return 'early';
   const account = await findAccount(message.accountId);
   if (!account) return 'already-gone';
   if (!account.demo) return 'not-demo';

@@ -1,11 +1,11 @@
-// Arming an alarm: setting up what makes a PENDING alarm's message reach the push queue at fireAt, its
-// one-off schedule or, while the Scheduler is unavailable, a delayed SQS message that the consumer keeps re-sending ("hops", at
-// most 15 minutes each, SQS's longest delay) until fireAt.
+// Arming an alarm: a timer (lambdas/timers/) that makes a PENDING alarm's message reach the push queue at
+// fireAt, armed by its one-off schedule a minute and a margin ahead, or straight on the queue when fireAt
+// is nearer than that or the Scheduler is unavailable (then the consumer keeps re-sending it, "hops" of at
+// most 15 minutes, until fireAt).
 import { ONE_OFF_SCHEDULE_TARGETS, SCHEDULE_GROUPS } from '../../lib/definitions.ts';
-import { ConfigError, lazy, requireEnv } from '../shared/config.ts';
-import { logger } from '../shared/logger.ts';
-import { deleteScheduleIfExists, moveOneOffSchedule, putOneOffSchedule } from '../shared/schedules.ts';
-import { fireMessage, sendHop } from './alarm-hops.ts';
+import { lazy, requireEnv } from '../shared/config.ts';
+import { type Armed, armTimer, disarmTimer, disarmTimerQuietly, type TimerSchedule } from '../timers/arm.ts';
+import { fireMessage, pushQueueUrl } from './alarm-hops.ts';
 import type { Alarm } from './alarm-store.ts';
 
 // Each read only where needed: account deletion only deletes schedules, it never creates one.
@@ -13,36 +13,28 @@ const scheduleGroup = lazy(() => requireEnv(SCHEDULE_GROUPS.alarms.env));
 const pushQueueArn = lazy(() => requireEnv(ONE_OFF_SCHEDULE_TARGETS[SCHEDULE_GROUPS.alarms.targetQueue]));
 
 export const alarmScheduleName = (alarmId: string): string => `alarm-${alarmId}`;
+const alarmSchedule = (alarmId: string): TimerSchedule => ({
+  group: scheduleGroup(),
+  name: alarmScheduleName(alarmId),
+});
 
 /** What carries an armed alarm's message to fireAt. */
-export type ArmedBy = 'schedule' | 'queue';
+export type ArmedBy = Armed;
 
 /**
- * Arms the alarm for its current fireAt and version: its schedule, or, if the Scheduler
- * fails, a hop on the push queue. Throws only when both fail; the caller must then undo the alarm.
+ * Arms the alarm for its current fireAt and version: its schedule, or a message on the push queue.
+ * Throws only when both fail; the caller must then undo the alarm.
  */
-export async function armAlarm(alarm: Alarm, how: 'create' | 'move', now: number): Promise<ArmedBy> {
-  const fireAtMs = Date.parse(alarm.fireAt);
-  const schedule = {
-    group: scheduleGroup(),
-    name: alarmScheduleName(alarm.alarmId),
-    // The second fireAt falls in, not the next one: the consumer waits out the sub-second rest, so the
-    // push is not up to a second late (but never a second already past). In AWS the Scheduler fires
-    // anywhere within the minute named; the consumer holds back a message that comes early.
-    at: Math.max(Math.floor(fireAtMs / 1000) * 1000, now),
-    targetArn: pushQueueArn(),
-    message: fireMessage(alarm),
-  };
-  try {
-    await (how === 'create' ? putOneOffSchedule(schedule) : moveOneOffSchedule(schedule));
-    return 'schedule';
-  } catch (error) {
-    // A deployment mistake must be loud, not quietly turn every alarm into queue hops.
-    if (error instanceof ConfigError) throw error;
-    logger.warn('Scheduler unavailable; the alarm rides the push queue instead', { alarmId: alarm.alarmId, error });
-  }
-  await sendHop(fireMessage(alarm), fireAtMs, now);
-  return 'queue';
+export function armAlarm(alarm: Alarm, how: 'create' | 'move', now: number): Promise<ArmedBy> {
+  return armTimer(
+    {
+      dueAt: Date.parse(alarm.fireAt),
+      queue: { arn: pushQueueArn(), url: pushQueueUrl() },
+      message: fireMessage(alarm),
+      schedule: alarmSchedule(alarm.alarmId),
+    },
+    { how, now, whenSchedulerFails: 'queue' },
+  );
 }
 
 /**
@@ -50,17 +42,10 @@ export async function armAlarm(alarm: Alarm, how: 'create' | 'move', now: number
  * old version and will be dropped, and the schedule deletes itself once it has fired.
  */
 export async function disarmAlarm(alarmId: string): Promise<void> {
-  try {
-    await deleteScheduleIfExists(scheduleGroup(), alarmScheduleName(alarmId));
-  } catch (error) {
-    logger.warn('Could not delete the schedule of a cancelled alarm; its stale message will be dropped', {
-      alarmId,
-      error,
-    });
-  }
+  await disarmTimerQuietly(alarmSchedule(alarmId));
 }
 
 /** Deletes the alarm's schedule for good (account deletion); throws if the Scheduler fails. */
 export async function deleteAlarmSchedule(alarmId: string): Promise<void> {
-  await deleteScheduleIfExists(scheduleGroup(), alarmScheduleName(alarmId));
+  await disarmTimer(alarmSchedule(alarmId));
 }

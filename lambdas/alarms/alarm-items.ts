@@ -28,6 +28,11 @@ export interface Alarm {
   readonly version: number;
   /** While a consumer is sending it: until when (epoch ms) its claim holds. */
   readonly claimedUntil?: number;
+  /**
+   * Whether it counts in its account's `pendingAlarms` while PENDING: demo accounts' alarms (the counter
+   * is their cap), and every alarm stored before only those were counted.
+   */
+  readonly countedOnProfile: boolean;
 }
 
 export const ALARM_PREFIX = 'ALARM#';
@@ -70,6 +75,7 @@ export function toAlarm(item: Record<string, unknown>): Alarm {
     ...(a.failureReason ? { failureReason: a.failureReason } : {}),
     version: Number(a.version),
     ...(a.claimedUntil === undefined ? {} : { claimedUntil: Number(a.claimedUntil) }),
+    countedOnProfile: (item.countedOnProfile as boolean | undefined) !== false,
   };
 }
 
@@ -81,12 +87,15 @@ export type AlarmUpdate = {
 };
 
 /**
- * Applies a status change that takes the alarm out of PENDING and decrements the profile's counter in
- * the same transaction. If only the profile part fails (the account is being deleted, or the counter is
- * already 0) the status change still happens on its own. False if the alarm's own condition failed.
+ * Applies a status change that takes the alarm out of PENDING and, for a counted alarm, decrements the
+ * profile's counter in the same transaction (an uncounted one is one plain write). If only the profile
+ * part fails (the account is being deleted, or the counter is already 0) the status change still happens
+ * on its own. False if the alarm's own condition failed.
  */
-export async function leavePending(accountId: string, alarmId: string, update: AlarmUpdate): Promise<boolean> {
+export async function leavePending(alarm: Alarm, update: AlarmUpdate): Promise<boolean> {
+  const { accountId, alarmId } = alarm;
   const alarmUpdate = { TableName: tableName, Key: alarmKey(accountId, alarmId), ...update };
+  if (!alarm.countedOnProfile) return conditionHeld(() => dynamo.send(new UpdateCommand(alarmUpdate)));
   try {
     await dynamo.send(
       new TransactWriteCommand({
@@ -97,8 +106,8 @@ export async function leavePending(accountId: string, alarmId: string, update: A
   } catch (error) {
     const codes = cancellationCodes(error);
     if (!codes) throw error;
-    const [alarm, profile] = codes;
-    if (alarm === 'ConditionalCheckFailed') return false;
+    const [alarmCode, profile] = codes;
+    if (alarmCode === 'ConditionalCheckFailed') return false;
     if (profile !== 'ConditionalCheckFailed') throw error;
   }
   return conditionHeld(() => dynamo.send(new UpdateCommand(alarmUpdate)));

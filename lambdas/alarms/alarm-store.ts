@@ -1,8 +1,8 @@
 // What clients change about their alarms: create, reschedule (and its undo), cancel, and the reads
 // behind the alarm routes.
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
-import { countPendingAlarm, uncountPendingAlarm } from '../accounts/index.ts';
+import { accountExists, countPendingAlarm, uncountPendingAlarm } from '../accounts/index.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
 import { dueItems } from '../shared/due-index.ts';
 import { cancellationCodes, conditionHeld, ifConditionHolds } from '../shared/dynamo/conditional.ts';
@@ -55,7 +55,10 @@ export async function insertAlarm(
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
-          countPendingAlarm(alarm.accountId, options.pendingCap),
+          // Only a demo account's alarms are counted (the counter is its cap); another's profile is only checked.
+          alarm.countedOnProfile
+            ? countPendingAlarm(alarm.accountId, options.pendingCap)
+            : accountExists(alarm.accountId),
         ],
       }),
     );
@@ -171,7 +174,7 @@ export async function revertReschedule(previous: Alarm, rescheduledVersion: numb
 
 /** Cancels a PENDING alarm nobody is sending; the cancelled alarm, or undefined if it changed meanwhile. */
 export async function cancelAlarm(alarm: Alarm, now: number): Promise<Alarm | undefined> {
-  const done = await leavePending(alarm.accountId, alarm.alarmId, {
+  const done = await leavePending(alarm, {
     UpdateExpression: 'SET #status = :status, #version = :next REMOVE #duePk, #dueAt, #claimedUntil, #claimedBy',
     ConditionExpression: CLIENT_CHANGE_CONDITION,
     ExpressionAttributeNames: NAMES,
@@ -188,22 +191,22 @@ export async function cancelAlarm(alarm: Alarm, now: number): Promise<Alarm | un
   return { ...rest, status: 'CANCELLED', version: alarm.version + 1 };
 }
 
-/** Takes an alarm back that could not be armed (creation failed halfway); undoes its count. */
+/** Takes an alarm back that could not be armed (creation failed halfway); undoes a demo alarm's count. */
 export async function removeUnarmedAlarm(alarm: Alarm): Promise<void> {
+  const remove = {
+    TableName: tableName,
+    Key: alarmKey(alarm.accountId, alarm.alarmId),
+    ConditionExpression: '#status = :pending AND #version = :v',
+    ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
+    ExpressionAttributeValues: { ':pending': 'PENDING', ':v': alarm.version },
+  };
+  if (!alarm.countedOnProfile) {
+    await dynamo.send(new DeleteCommand(remove));
+    return;
+  }
   await dynamo.send(
     new TransactWriteCommand({
-      TransactItems: [
-        {
-          Delete: {
-            TableName: tableName,
-            Key: alarmKey(alarm.accountId, alarm.alarmId),
-            ConditionExpression: '#status = :pending AND #version = :v',
-            ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
-            ExpressionAttributeValues: { ':pending': 'PENDING', ':v': alarm.version },
-          },
-        },
-        uncountPendingAlarm(alarm.accountId),
-      ],
+      TransactItems: [{ Delete: remove }, uncountPendingAlarm(alarm.accountId)],
     }),
   );
 }

@@ -68,6 +68,8 @@ export async function createAlarm(owner: Owner, input: NewAlarm, now: number): P
     deviceToken: input.deviceToken,
     createdAt: toIso(now),
     version: 1,
+    // Only a demo account's alarms count towards its cap.
+    countedOnProfile: owner.demo,
   };
   const outcome = await insertAlarm(alarm, {
     ...(owner.demo ? { pendingCap: DEFAULTS.maxPendingAlarmsPerDemoAccount } : {}),

@@ -126,6 +126,21 @@ describe('the consumers', () => {
       });
     },
   );
+
+  it('should cap the absence consumer at 10 concurrent invocations, so the night keeps to the table’s pace', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: refOf(logicalId(stack.functions.markAbsentees)),
+      ScalingConfig: { MaximumConcurrency: 10 },
+    });
+  });
+
+  it('should keep warm pollers on the push queue for the 9:00 herd, with no batching window to wait out', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: refOf(logicalId(stack.functions.sendDueAlarm)),
+      ProvisionedPollerConfig: { MinimumPollers: 5, MaximumPollers: 200 },
+      MaximumBatchingWindowInSeconds: Match.absent(),
+    });
+  });
 });
 
 describe('function environments', () => {

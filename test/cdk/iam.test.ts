@@ -207,14 +207,14 @@ describe('the functions', () => {
     for (const key of ['expireDemoAccount', 'markAbsentees', 'sweep'] as const) expect(secretReaders(key)).toEqual([]);
   });
 
-  it('should let functions send only to the queues they hop on, re-drive into or fan out on', () => {
+  it('should let functions send only to the queues they hold timers on, re-drive into or fan out on', () => {
     const sendsTo = (key: FunctionKey) => resourcesAllowed(statementsOf(key), 'sqs:SendMessage');
     const queueArn = (key: QueueKey) => arnOf(logicalId(stack.queues[key].queue));
-    sameSet(sendsTo('api'), [queueArn('absence'), queueArn('alarmPush')]);
+    sameSet(sendsTo('api'), [queueArn('absence'), queueArn('alarmPush'), queueArn('accountExpiry')]);
     sameSet(sendsTo('markAbsentees'), [queueArn('absence')]);
     sameSet(sendsTo('sweep'), [queueArn('accountExpiry'), queueArn('alarmPush')]);
     sameSet(sendsTo('sendDueAlarm'), [queueArn('alarmPush')]);
-    sameSet(sendsTo('expireDemoAccount'), []);
+    sameSet(sendsTo('expireDemoAccount'), [queueArn('accountExpiry')]);
   });
 
   it.each(functionKeys)(
