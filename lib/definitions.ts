@@ -94,12 +94,25 @@ export const dlqId = (queue: QueueDefinition): string => `${queue.id}-dlq`;
 /** Where the Scheduler puts a schedule's event after its last failed delivery attempt. */
 export const SCHEDULE_DELIVERY_DLQ_ID = 'schedule-delivery-dlq';
 
-/** Schedule groups for one-off schedules created at run time. */
+/**
+ * Work queues that schedules created at run time may target, with the variable that carries each one's
+ * ARN: the stack grants and sets them, the local cloud sets them the same way.
+ */
+export const ONE_OFF_SCHEDULE_TARGETS = {
+  accountExpiry: ENV.accountExpiryQueueArn,
+  alarmPush: ENV.alarmPushQueueArn,
+  absence: ENV.absenceQueueArn,
+} as const satisfies Partial<Record<QueueKey, EnvName>>;
+
+/**
+ * Schedule groups: those of one-off schedules created at run time, each with the work queue its
+ * schedules target (one of ONE_OFF_SCHEDULE_TARGETS), and the group of RECURRING_SCHEDULES.
+ */
 export const SCHEDULE_GROUPS = {
-  demoAccounts: { id: 'demo-accounts', env: ENV.demoScheduleGroup },
-  alarms: { id: 'alarms', env: ENV.alarmScheduleGroup },
+  demoAccounts: { id: 'demo-accounts', env: ENV.demoScheduleGroup, targetQueue: 'accountExpiry' },
+  alarms: { id: 'alarms', env: ENV.alarmScheduleGroup, targetQueue: 'alarmPush' },
   recurring: { id: 'recurring' },
-} as const;
+} as const satisfies Record<string, { id: string; env?: EnvName; targetQueue?: keyof typeof ONE_OFF_SCHEDULE_TARGETS }>;
 
 /** Retry policy of every schedule's target (one-off and recurring). */
 export const SCHEDULE_RETRY_POLICY = { maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 } as const;
@@ -108,6 +121,7 @@ export interface RecurringScheduleDefinition {
   readonly id: string;
   readonly expression: string;
   readonly timezone: string;
+  /** The work queue it targets. */
   readonly queue: QueueKey;
   /** The JSON body of the SQS message the schedule sends. */
   readonly input: Record<string, unknown>;
@@ -145,13 +159,17 @@ export interface FunctionDefinition {
   readonly queue?: QueueKey;
   readonly batchSize?: number;
   readonly maxBatchingWindowSeconds?: number;
+  /** Concurrent invocations the event source may run at most (locally: pollers at most). */
+  readonly maxConcurrency?: number;
+  /** The event source in provisioned mode: pollers kept warm for a burst (SQS: minimum 2, maximum 2,000). */
+  readonly provisionedPollers?: { readonly minimum: number; readonly maximum: number };
 }
 
 export const FUNCTIONS = {
   api: { id: 'api', entry: 'lambdas/api/handler.ts', handler: 'handler', timeoutSeconds: 10, memoryMb: 512 },
   expireDemoAccount: {
     id: 'expire-demo-account',
-    entry: 'lambdas/accounts/expire-demo-account.handler.ts',
+    entry: 'lambdas/account-deletion/expire-demo-account.handler.ts',
     handler: 'handler',
     timeoutSeconds: 30,
     memoryMb: 256,
@@ -166,6 +184,8 @@ export const FUNCTIONS = {
     memoryMb: 256,
     queue: 'alarmPush',
     batchSize: 10,
+    // Warm pollers for the 9:00 herd. No batching window: a lone alarm would wait it out (README "Herd").
+    provisionedPollers: { minimum: 5, maximum: 200 },
   },
   markAbsentees: {
     id: 'mark-absentees',
@@ -175,6 +195,8 @@ export const FUNCTIONS = {
     memoryMb: 512,
     queue: 'absence',
     batchSize: 5,
+    // ≤ 10 × 5 chunks × 10 transactions in flight: the table's pace, not throttling, sets the night's speed.
+    maxConcurrency: 10,
   },
   sweep: {
     id: 'sweep',

@@ -5,8 +5,30 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, type HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
 import { API_THROTTLE, ROUTES } from './definitions.ts';
 import { type HouseFunction, LOG_RETENTION } from './house-function.ts';
+
+/** Stage throttling of the HTTP API (requests per second, steady and burst); defaults in API_THROTTLE. */
+export const API_RATE_LIMIT_CONTEXT = 'apiThrottleRateLimit';
+export const API_BURST_LIMIT_CONTEXT = 'apiThrottleBurstLimit';
+
+function positiveIntegerContext(scope: Construct, name: string, fallback: number): number {
+  const raw: unknown = scope.node.tryGetContext(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`Context ${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+/** The stage throttling, from context (`cdk deploy -c apiThrottleRateLimit=500`), today's values by default. */
+export function apiThrottle(scope: Construct): { rateLimit: number; burstLimit: number } {
+  return {
+    rateLimit: positiveIntegerContext(scope, API_RATE_LIMIT_CONTEXT, API_THROTTLE.rateLimit),
+    burstLimit: positiveIntegerContext(scope, API_BURST_LIMIT_CONTEXT, API_THROTTLE.burstLimit),
+  };
+}
 
 export function makeHttpApi(scope: Stack, apiFunction: HouseFunction): { api: HttpApi; stage: HttpStage } {
   const integration = new HttpLambdaIntegration('ApiIntegration', apiFunction, {
@@ -21,7 +43,7 @@ export function makeHttpApi(scope: Stack, apiFunction: HouseFunction): { api: Ht
   });
   const stage = api.addStage('DefaultStage', {
     autoDeploy: true,
-    throttle: { rateLimit: API_THROTTLE.rateLimit, burstLimit: API_THROTTLE.burstLimit },
+    throttle: apiThrottle(scope),
     accessLogSettings: {
       destination: new LogGroupLogDestination(accessLogs),
       // HTTP API context variables only (the REST API's standard fields include ones HTTP APIs lack), and

@@ -14,9 +14,9 @@ import {
   DEFAULTS,
   dlqId,
   ENV,
-  type EnvName,
   FUNCTIONS,
   type FunctionDefinition,
+  ONE_OFF_SCHEDULE_TARGETS,
   pascal,
   QUEUES,
   type QueueDefinition,
@@ -41,16 +41,10 @@ export type ScheduleGroupKey = keyof typeof SCHEDULE_GROUPS;
 
 /** Context key that overrides DEFAULTS.demoTtlSeconds at synth (`cdk deploy -c demoTtlSeconds=600`). */
 export const DEMO_TTL_CONTEXT = 'demoTtlSeconds';
+export { API_BURST_LIMIT_CONTEXT, API_RATE_LIMIT_CONTEXT } from './http-api.ts';
 
 /** Dead-letter queues keep messages as long as SQS allows, so there is time to look after an alarm. */
 export const DEAD_LETTER_RETENTION_DAYS = 14;
-
-/** Work queues that schedules created at run time target, with the variable that carries each one's ARN. */
-export const ONE_OFF_SCHEDULE_TARGETS = {
-  accountExpiry: ENV.accountExpiryQueueArn,
-  alarmPush: ENV.alarmPushQueueArn,
-  absence: ENV.absenceQueueArn,
-} as const satisfies Partial<Record<QueueKey, EnvName>>;
 
 const entriesOf = <K extends string, V>(record: Record<K, V>): [K, V][] => Object.entries(record) as [K, V][];
 
@@ -273,8 +267,10 @@ export class SchedulingStack extends Stack {
       .bindScheduleGroup(this.namedGroup('alarms'), 'manage', delivery)
       // POST /admin/absence-runs queues a run directly.
       .bindQueue(queues.absence, 'send')
-      // While the Scheduler is unavailable, a new alarm rides the push queue as delayed "hops".
+      // Timers due sooner than a schedule can serve (lambdas/timers/), and alarms while the Scheduler is
+      // unavailable, go straight on their queue, delayed.
       .bindQueue(queues.alarmPush, 'send')
+      .bindQueue(queues.accountExpiry, 'send')
       .bindSecret(this.adminTokenSecret, ENV.adminTokenSecretArn);
     for (const [key, arnEnv] of entriesOf(ONE_OFF_SCHEDULE_TARGETS)) api.bindScheduleTarget(queues[key], arnEnv);
     api.addEnvironment(ENV.demoTtlSeconds, String(demoTtl));
@@ -283,6 +279,8 @@ export class SchedulingStack extends Stack {
     // Deleting an account deletes its expiry schedule and its alarms' schedules; it never creates one.
     expireDemoAccount
       .bindTable(table, 'RW')
+      // An expiry message that comes early (the Scheduler's minute) is held on its queue until expiresAt.
+      .bindQueue(queues.accountExpiry, 'send')
       .bindScheduleGroup(this.namedGroup('demoAccounts'), 'delete')
       .bindScheduleGroup(this.namedGroup('alarms'), 'delete');
 
@@ -307,7 +305,13 @@ export class SchedulingStack extends Stack {
 
   private connectConsumers(): void {
     for (const fn of Object.values(this.functions)) {
-      const { queue: queueKey, batchSize, maxBatchingWindowSeconds } = fn.definition;
+      const {
+        queue: queueKey,
+        batchSize,
+        maxBatchingWindowSeconds,
+        maxConcurrency,
+        provisionedPollers,
+      } = fn.definition;
       if (!queueKey) continue;
       const { definition, queue } = this.queues[queueKey];
       assertVisibilityAboveTimeout(definition, fn.definition);
@@ -317,6 +321,15 @@ export class SchedulingStack extends Stack {
           maxBatchingWindow:
             maxBatchingWindowSeconds === undefined ? undefined : Duration.seconds(maxBatchingWindowSeconds),
           reportBatchItemFailures: true,
+          ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
+          ...(provisionedPollers === undefined
+            ? {}
+            : {
+                provisionedPollerConfig: {
+                  minimumPollers: provisionedPollers.minimum,
+                  maximumPollers: provisionedPollers.maximum,
+                },
+              }),
         }),
       );
     }

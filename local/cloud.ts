@@ -21,6 +21,7 @@ import {
   type EnvName,
   FUNCTIONS,
   type FunctionDefinition,
+  ONE_OFF_SCHEDULE_TARGETS,
   QUEUES,
   type QueueKey,
   RECURRING_SCHEDULES,
@@ -42,8 +43,15 @@ export const LOCAL_SCHEDULER_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/l
 /** Locally the table is named after its logical id. */
 export const LOCAL_TABLE_NAME = TABLE.id;
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
-/** Concurrent pollers per consumer function (Lambda starts with five; two show the same races). */
+/** Concurrent pollers per consumer function when idle (Lambda starts with five; two show the same races). */
 const POLLERS_PER_FUNCTION = 2;
+/**
+ * Pollers a consumer grows to while its queue has a backlog, as Lambda adds concurrency. Each has one batch
+ * (up to 10 records, handled at once) in its handler; a batch of timer messages spends 1–2 s waiting out
+ * its second, so a herd due at one second needs many side by side (the SDK's 50 sockets per client bound
+ * what reaches DynamoDB Local).
+ */
+const MAX_POLLERS_PER_FUNCTION = 50;
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -65,6 +73,10 @@ export interface LocalCloudOptions {
   readonly demoRateLimitPerMinute?: number;
   /** The Scheduler emulator's first retry delay after a failed delivery. */
   readonly schedulerRetryBaseDelayMs?: number;
+  /** How late within its window the local Scheduler may invoke a target, as AWS does (default 60; 0 = exact). */
+  readonly schedulerFiringWindowSeconds?: number;
+  /** The local Scheduler's invocation throttle (default 1,000 per second, AWS's quota). */
+  readonly schedulerInvocationsPerSecond?: number;
   /** One-line reports: pushes, schedule firings, failed batches. Silent when absent. */
   readonly log?: (line: string) => void;
   /** Extra environment for the handlers, set last (overrides what the local cloud sets). */
@@ -99,10 +111,11 @@ export interface LocalCloud {
 
 const entriesOf = <K extends string, V>(record: Record<K, V>): [K, V][] => Object.entries(record) as [K, V][];
 
-/** ACCOUNT_EXPIRY_QUEUE_ARN for accountExpiry, if the definitions name one (queues that schedules target). */
+/** The variable that carries the queue's ARN, for queues that schedules created at run time target. */
 function queueArnEnv(key: QueueKey): EnvName | undefined {
-  const name = `${key}QueueArn`;
-  return name in ENV ? ENV[name as keyof typeof ENV] : undefined;
+  return key in ONE_OFF_SCHEDULE_TARGETS
+    ? ONE_OFF_SCHEDULE_TARGETS[key as keyof typeof ONE_OFF_SCHEDULE_TARGETS]
+    : undefined;
 }
 
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
@@ -141,8 +154,22 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       endpoint: dynamodb.endpoint,
       credentials: LOCAL_CREDENTIALS,
     });
+    // The Scheduler is its own service in AWS: its invocations go through their own client (and sockets), so
+    // a herd of schedules firing together never queues ahead of the consumers' receives and deletes.
+    const schedulerSqs = new SQSClient({
+      region: LOCAL_REGION,
+      endpoint: sqsStandIn.endpoint,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    undo.push(async () => schedulerSqs.destroy());
     const scheduler = await startSchedulerEmulator({
-      sqs,
+      sqs: schedulerSqs,
+      ...(options.schedulerFiringWindowSeconds === undefined
+        ? {}
+        : { firingWindowSeconds: options.schedulerFiringWindowSeconds }),
+      ...(options.schedulerInvocationsPerSecond === undefined
+        ? {}
+        : { invocationsPerSecond: options.schedulerInvocationsPerSecond }),
       region: LOCAL_REGION,
       accountId: LOCAL_ACCOUNT_ID,
       ...(options.schedulerRetryBaseDelayMs === undefined
@@ -189,17 +216,32 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
 
     const eventSourceMappings = {} as Record<ConsumerKey, EventSourceMapping>;
+    const pollerClients: SQSClient[] = [];
+    undo.push(async () => {
+      for (const client of pollerClients) client.destroy();
+    });
     for (const [key, definition] of entriesOf<FunctionKey, FunctionDefinition>(FUNCTIONS)) {
       if (!definition.queue) continue;
       const queue = queues.queues[definition.queue];
+      // Lambda's pollers are not the function's SDK calls: each mapping has its own client, with a socket per
+      // poller's long poll and one for its deletes, so a backlog's receives never queue ahead of deletes.
+      const maxPollers = Math.min(MAX_POLLERS_PER_FUNCTION, definition.maxConcurrency ?? MAX_POLLERS_PER_FUNCTION);
+      const pollerSqs = new SQSClient({
+        region: LOCAL_REGION,
+        endpoint: sqsStandIn.endpoint,
+        credentials: LOCAL_CREDENTIALS,
+        requestHandler: { httpAgent: { keepAlive: true, maxSockets: 2 * maxPollers + 4 } },
+      });
+      pollerClients.push(pollerSqs);
       const mapping = startEventSourceMapping({
-        sqs,
+        sqs: pollerSqs,
         queueUrl: queue.url,
         queueArn: queue.arn,
         function: functionOf(definition),
         handler: handlers[key],
         batchSize: definition.batchSize ?? 10,
         pollers: POLLERS_PER_FUNCTION,
+        maxPollers,
         log,
       });
       eventSourceMappings[key as ConsumerKey] = mapping;
@@ -247,6 +289,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           await Promise.all([scheduler.stop(), fcm?.stop()]);
           await sqsStandIn.stop();
           sqs.destroy();
+          schedulerSqs.destroy();
+          for (const client of pollerClients) client.destroy();
           await dynamodb.stop();
         })();
         return stopping;

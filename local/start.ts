@@ -9,6 +9,8 @@ import { type LocalConsole, startConsole } from './console/server.ts';
 const PORT = 'PORT';
 const DATA_DIR = 'DATA_DIR';
 const CONSOLE_PORT = 'CONSOLE_PORT';
+const SCHEDULER_FIRING_WINDOW_SECONDS = 'SCHEDULER_FIRING_WINDOW_SECONDS';
+const SCHEDULER_INVOCATIONS_PER_SECOND = 'SCHEDULER_INVOCATIONS_PER_SECOND';
 const DEFAULT_PORT = 3000;
 
 class BadSetting extends Error {}
@@ -90,6 +92,8 @@ function readOptions(): LocalCloudOptions {
   const demoTtlSeconds = integerSetting(ENV.demoTtlSeconds, 1, 365 * 86_400);
   const demoRateLimitPerMinute = integerSetting(ENV.demoRateLimitPerMinute, 1, 1_000_000);
   const dataDir = dataDirSetting(DATA_DIR);
+  const schedulerFiringWindowSeconds = integerSetting(SCHEDULER_FIRING_WINDOW_SECONDS, 0, 3600);
+  const schedulerInvocationsPerSecond = integerSetting(SCHEDULER_INVOCATIONS_PER_SECOND, 1, 1_000_000);
   return {
     port: integerSetting(PORT, 0, 65_535) ?? DEFAULT_PORT,
     ...(demoTtlSeconds === undefined ? {} : { demoTtlSeconds }),
@@ -98,6 +102,8 @@ function readOptions(): LocalCloudOptions {
     ...(fcmBaseUrl === undefined ? {} : { fcmBaseUrl }),
     ...(fcmCredentialsFile === undefined ? {} : { fcmCredentialsFile }),
     ...(demoRateLimitPerMinute === undefined ? {} : { demoRateLimitPerMinute }),
+    ...(schedulerFiringWindowSeconds === undefined ? {} : { schedulerFiringWindowSeconds }),
+    ...(schedulerInvocationsPerSecond === undefined ? {} : { schedulerInvocationsPerSecond }),
     log: (line) => console.log(line),
   };
 }
@@ -167,6 +173,15 @@ async function main(): Promise<void> {
       `  User URLs    http: and loopback (127.0.0.1, ::1) allowed here too; never private or link-local addresses`,
       `  Data         ${options.dataDir ? `kept in ${options.dataDir}` : `in memory (set ${DATA_DIR} to keep it)`}`,
       `  Handler logs at ${process.env.POWERTOOLS_LOG_LEVEL} (set POWERTOOLS_LOG_LEVEL=INFO for more)`,
+      `  Scheduler fires ${
+        cloud.scheduler.firingWindowSeconds === 0
+          ? 'at the named second'
+          : `within ${cloud.scheduler.firingWindowSeconds} s after the named time, as AWS does`
+      } (${SCHEDULER_FIRING_WINDOW_SECONDS})`,
+      `DynamoDB endpoint  ${cloud.dynamodbEndpoint}`,
+      `SQS endpoint  ${cloud.sqsEndpoint}`,
+      `Scheduler endpoint  ${cloud.schedulerEndpoint}`,
+      '  (look inside: aws --endpoint-url <endpoint> dynamodb|sqs|scheduler ..., see README "Local cloud")',
       'Ctrl-C stops it.',
       '',
     ].join('\n'),

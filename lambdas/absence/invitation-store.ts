@@ -2,6 +2,7 @@
 // accepts (and only then is a participant), declines or leaves. Both sides of each link are written in
 // one transaction, so the study's side and the account's own partition never disagree.
 import { BatchGetCommand, type BatchGetCommandOutput, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { accountExists } from '../accounts/index.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
 import { queryAll, tableName } from '../shared/table.ts';
 import { retryingConflictsOr409 } from './conflict-retry.ts';
@@ -11,7 +12,6 @@ import {
   inviteSk,
   memberOfKey,
   memberSk,
-  profileKey,
   STUDY_SK,
   studyPk,
   withTtl,
@@ -59,13 +59,7 @@ export async function insertInvitation(
       dynamo.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              ConditionCheck: {
-                TableName: tableName,
-                Key: profileKey(accountId),
-                ConditionExpression: 'attribute_exists(pk)',
-              },
-            },
+            accountExists(accountId),
             { ConditionCheck: { TableName: tableName, Key: studyKey, ConditionExpression: 'attribute_exists(pk)' } },
             {
               ConditionCheck: {

@@ -1,5 +1,5 @@
 // Use cases of studies: creating them, their weeks, and attendance. Invitations are in invitations.ts.
-import { findAccount } from '../accounts/account-store.ts';
+import { demoExpiryOf } from '../accounts/index.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { toEpochSeconds, toIso } from '../shared/time.ts';
@@ -11,9 +11,8 @@ export type { Week } from './week-store.ts';
 
 /** A demo account's expiry as a TTL (epoch s): the backstop for what it owns, as for its alarms. */
 export async function demoTtlOf(accountId: string): Promise<number | undefined> {
-  const account = await findAccount(accountId);
-  if (!account) throw new NotFoundError('No such account');
-  return account.expiresAt ? toEpochSeconds(Date.parse(account.expiresAt)) : undefined;
+  const expiresAt = await demoExpiryOf(accountId);
+  return expiresAt === undefined ? undefined : toEpochSeconds(expiresAt);
 }
 
 export const earliest = (a: number | undefined, b: number | undefined) =>

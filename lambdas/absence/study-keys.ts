@@ -1,5 +1,5 @@
 // The keys of the absence capability's items, in one place: every store file of this folder builds its
-// keys here, and owned-data.ts reads them back when an account is deleted.
+// keys here, and on-account-deleted.ts reads them back when an account is deleted.
 import { TABLE } from '../../lib/definitions.ts';
 import { accountPk } from '../shared/table.ts';
 import { toEpochSeconds } from '../shared/time.ts';
@@ -30,7 +30,6 @@ export const invitedToKey = (accountId: string, studyId: string) => ({
 export const OWNS_PREFIX = 'OWNS#';
 export const MEMBER_OF_PREFIX = 'MEMBER_OF#';
 export const INVITED_TO_PREFIX = 'INVITED_TO#';
-export const profileKey = (accountId: string) => ({ pk: accountPk(accountId), sk: 'PROFILE' });
 
 export const runKey = (runId: string) => ({ pk: `RUN#${runId}`, sk: 'RUN' });
 export const chunkKey = (runId: string, chunkId: string) => ({ pk: runKey(runId).pk, sk: `CHUNK#${chunkId}` });

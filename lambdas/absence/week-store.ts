@@ -7,12 +7,13 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
+import { scorePenalty } from '../accounts/index.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
 import { isConditionFailure, isTransactionConditionFailure } from '../shared/dynamo/conditional.ts';
 import { queryAll, tableName } from '../shared/table.ts';
 import { dayBucket, dayBucketsOf, type Window } from './absence-window.ts';
 import { retryingConflicts, retryingConflictsOr409 } from './conflict-retry.ts';
-import { attendancePk, memberSk, profileKey, studyPk, weekSk, withTtl } from './study-keys.ts';
+import { attendancePk, memberSk, studyPk, weekSk, withTtl } from './study-keys.ts';
 import type { StudyRecord } from './study-store.ts';
 
 export interface Week {
@@ -205,15 +206,7 @@ export async function markAbsent(input: {
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
-            {
-              Update: {
-                TableName: tableName,
-                Key: profileKey(input.accountId),
-                UpdateExpression: 'SET score = score - :penalty',
-                ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeValues: { ':penalty': input.penalty },
-              },
-            },
+            scorePenalty(input.accountId, input.penalty),
             {
               ConditionCheck: {
                 TableName: tableName,

@@ -2,8 +2,9 @@
 import { DeleteCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
+import { dueEntry, dueItems } from '../shared/due-index.ts';
 import { accountPk, type Item, queryAll, tableName } from '../shared/table.ts';
-import { hourBucket, toEpochSeconds } from '../shared/time.ts';
+import { toEpochSeconds } from '../shared/time.ts';
 
 export interface Account {
   readonly accountId: string;
@@ -24,11 +25,8 @@ const PROFILE_SK = 'PROFILE';
 export const accountKey = (accountId: string) => ({ pk: accountPk(accountId), sk: PROFILE_SK });
 const tokenKey = (tokenHash: string) => ({ pk: `TOKEN#${tokenHash}`, sk: 'TOKEN' });
 
-/** Due-index entry of a demo account, so a sweeper can find expired ones without a scan. */
-export const demoDueKey = (expiresAtMs: number) => ({
-  [TABLE.indexes.due.partitionKey]: `DEMO#${hourBucket(expiresAtMs)}`,
-  [TABLE.indexes.due.sortKey]: new Date(expiresAtMs).toISOString(),
-});
+/** Kind of a demo account's due-index entry, so expired ones are found without a scan. */
+const DEMO_DUE = 'DEMO';
 
 function toAccount(item: Record<string, unknown>): Account {
   const a = item as unknown as AccountItem;
@@ -46,7 +44,7 @@ export async function insertAccount(account: Account, tokenHash: string): Promis
   const expiresAtMs = account.expiresAt ? Date.parse(account.expiresAt) : undefined;
   // DynamoDB TTL is the backstop should every expiry message be lost.
   const ttl = expiresAtMs === undefined ? {} : { [TABLE.ttlAttribute]: toEpochSeconds(expiresAtMs) };
-  const due = expiresAtMs === undefined ? {} : demoDueKey(expiresAtMs);
+  const due = expiresAtMs === undefined ? {} : dueEntry(DEMO_DUE, new Date(expiresAtMs).toISOString());
   await dynamo.send(
     new TransactWriteCommand({
       TransactItems: [
@@ -81,6 +79,12 @@ export async function findAccount(accountId: string): Promise<Account | undefine
     new GetCommand({ TableName: tableName, Key: accountKey(accountId), ConsistentRead: true }),
   );
   return out.Item ? toAccount(out.Item) : undefined;
+}
+
+/** Demo accounts past their expiry that still exist (their expiry message never got through). */
+export async function findExpiredDemoAccounts(now: number): Promise<{ accountId: string; expiresAt: string }[]> {
+  const items = await dueItems(DEMO_DUE, now, now);
+  return items.map((item) => ({ accountId: String(item.accountId), expiresAt: String(item.expiresAt) }));
 }
 
 export interface TokenOwner {

@@ -1,23 +1,23 @@
-// Use cases of accounts: demo accounts that delete themselves, admin-made accounts, token resolution.
-import { DEFAULTS, ENV, SCHEDULE_GROUPS } from '../../lib/definitions.ts';
+// Use cases of accounts: demo accounts that delete themselves, admin-made accounts, deleting an account.
+import { DEFAULTS, ENV, ONE_OFF_SCHEDULE_TARGETS, SCHEDULE_GROUPS } from '../../lib/definitions.ts';
 import { intEnv, lazy, requireEnv } from '../shared/config.ts';
 import { DependencyUnavailableError, NotFoundError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { logger } from '../shared/logger.ts';
-import { deleteScheduleIfExists, putOneOffSchedule } from '../shared/schedules.ts';
 import { toIso } from '../shared/time.ts';
 import { hashToken, newToken } from '../shared/tokens.ts';
+import { armTimer, disarmTimer } from '../timers/arm.ts';
+import { holdUntilDue } from '../timers/hold.ts';
 import {
   type Account,
   deleteAccountAndToken,
   deleteItems,
   findAccount,
-  findTokenOwner,
   insertAccount,
   listOwnedItems,
 } from './account-store.ts';
-import type { ExpireDemoAccountMessage } from './messages.ts';
-import { ownedDataCleaners } from './owned-data.ts';
+import type { AccountDeletionStep } from './index.ts';
+import { type ExpireDemoAccountMessage, expiryMessage } from './messages.ts';
 import { takeDemoAccountSlot } from './rate-limit.ts';
 
 export type { Account } from './account-store.ts';
@@ -25,11 +25,13 @@ export type { Account } from './account-store.ts';
 const demoConfig = lazy(() => ({
   ttlSeconds: intEnv(ENV.demoTtlSeconds, DEFAULTS.demoTtlSeconds, 1, 365 * 86_400),
   rateLimitPerMinute: intEnv(ENV.demoRateLimitPerMinute, DEFAULTS.demoRateLimitPerMinute, 1, 1_000_000),
-  expiryQueueArn: requireEnv(ENV.accountExpiryQueueArn),
+  expiryQueueArn: requireEnv(ONE_OFF_SCHEDULE_TARGETS[SCHEDULE_GROUPS.demoAccounts.targetQueue]),
 }));
+const expiryQueueUrl = lazy(() => requireEnv(ENV.accountExpiryQueueUrl));
 const demoScheduleGroup = lazy(() => requireEnv(SCHEDULE_GROUPS.demoAccounts.env));
 
 const expiryScheduleName = (accountId: string) => `demo-${accountId}`;
+const expirySchedule = (accountId: string) => ({ group: demoScheduleGroup(), name: expiryScheduleName(accountId) });
 
 export interface NewAccount {
   readonly account: Account;
@@ -57,15 +59,16 @@ export async function createDemoAccount(input: {
   };
   const token = newToken();
   await insertAccount(account, hashToken(token));
-  const message: ExpireDemoAccountMessage = { kind: 'expire-demo-account', accountId, expiresAt: toIso(expiresAtMs) };
   try {
-    await putOneOffSchedule({
-      group: demoScheduleGroup(),
-      name: expiryScheduleName(accountId),
-      at: expiresAtMs,
-      targetArn: config.expiryQueueArn,
-      message,
-    });
+    await armTimer(
+      {
+        dueAt: expiresAtMs,
+        queue: { arn: config.expiryQueueArn, url: expiryQueueUrl() },
+        message: expiryMessage({ accountId, expiresAt: toIso(expiresAtMs) }),
+        schedule: expirySchedule(accountId),
+      },
+      { how: 'create', now: input.now, whenSchedulerFails: 'throw' },
+    );
   } catch (error) {
     // Without its schedule the account would outlive its promise: take it back and let the client retry.
     logger.error('Could not schedule demo account expiry; rolling back', { accountId, error });
@@ -89,17 +92,6 @@ export async function createAccount(input: { nickname: string; now: number }): P
   return { account, token };
 }
 
-/** The account a bearer token belongs to, unless it is unknown or its demo time is over. */
-export async function resolveAccountToken(
-  token: string,
-  now: number,
-): Promise<{ accountId: string; demo: boolean } | undefined> {
-  const owner = await findTokenOwner(hashToken(token));
-  if (!owner) return undefined;
-  if (owner.expiresAt && Date.parse(owner.expiresAt) <= now) return undefined;
-  return { accountId: owner.accountId, demo: owner.demo };
-}
-
 export async function getAccount(accountId: string): Promise<Account> {
   const account = await findAccount(accountId);
   if (!account) throw new NotFoundError('No such account');
@@ -107,35 +99,44 @@ export async function getAccount(accountId: string): Promise<Account> {
 }
 
 /**
- * Deletes the account and everything it owns. Order matters for a crash halfway: owned things and their
- * schedules first, the profile and token last, so a retry still finds what is left.
+ * Deletes the account and everything it owns; `alsoDelete` is what each other capability does then.
+ * Order matters for a crash halfway: owned things and their schedules first, the profile and token
+ * last, so a retry still finds what is left.
  */
-export async function deleteAccountCompletely(account: Account): Promise<void> {
+export async function deleteAccountCompletely(
+  account: Account,
+  alsoDelete: readonly AccountDeletionStep[],
+): Promise<void> {
   const owned = await listOwnedItems(account.accountId);
-  for (const clean of ownedDataCleaners) await clean(account.accountId, owned);
+  for (const step of alsoDelete) await step(account.accountId, owned);
   await deleteItems(owned);
-  if (account.demo) await deleteScheduleIfExists(demoScheduleGroup(), expiryScheduleName(account.accountId));
+  if (account.demo) await disarmTimer(expirySchedule(account.accountId));
   await deleteAccountAndToken(account.accountId);
 }
 
-export async function deleteOwnAccount(accountId: string): Promise<void> {
+export async function deleteOwnAccount(accountId: string, alsoDelete: readonly AccountDeletionStep[]): Promise<void> {
   const account = await findAccount(accountId);
   if (!account) throw new NotFoundError('No such account');
-  await deleteAccountCompletely(account);
+  await deleteAccountCompletely(account, alsoDelete);
 }
 
-export type ExpiryOutcome = 'expired' | 'already-gone' | 'not-demo' | 'stale';
+export type ExpiryOutcome = 'expired' | 'already-gone' | 'not-demo' | 'stale' | 'early';
 
 /**
  * Runs when a demo account's expiry message arrives. Any message may come twice, late, or about an
  * account that was deleted early: only the message naming the account's current expiry deletes it.
  */
-export async function expireDemoAccount(message: ExpireDemoAccountMessage): Promise<ExpiryOutcome> {
+export async function expireDemoAccount(
+  message: ExpireDemoAccountMessage,
+  alsoDelete: readonly AccountDeletionStep[],
+): Promise<ExpiryOutcome> {
+  const arrived = { dueAt: Date.parse(message.expiresAt), queueUrl: expiryQueueUrl(), message };
+  if ((await holdUntilDue(arrived)) === 'held') return 'early';
   const account = await findAccount(message.accountId);
   if (!account) return 'already-gone';
   if (!account.demo) return 'not-demo';
   if (account.expiresAt !== message.expiresAt) return 'stale';
-  await deleteAccountCompletely(account);
+  await deleteAccountCompletely(account, alsoDelete);
   logger.info('Demo account expired', { accountId: account.accountId });
   return 'expired';
 }

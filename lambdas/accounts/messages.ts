@@ -7,3 +7,10 @@ export const expireDemoAccountMessage = z.object({
   expiresAt: z.iso.datetime(),
 });
 export type ExpireDemoAccountMessage = z.infer<typeof expireDemoAccountMessage>;
+
+/** The message that expires the demo account, naming the expiry it has now. */
+export const expiryMessage = (account: { accountId: string; expiresAt: string }): ExpireDemoAccountMessage => ({
+  kind: 'expire-demo-account',
+  accountId: account.accountId,
+  expiresAt: account.expiresAt,
+});

@@ -1,7 +1,8 @@
-// HTTP routes of accounts: demo accounts, admin-made accounts, the caller's own account.
+// HTTP routes of accounts: demo accounts, admin-made accounts, the caller's own account (deleting it is in
+// lambdas/account-deletion/, which knows what else goes with it).
 import * as z from 'zod';
 import { defineRoute } from '../http/route.ts';
-import { type Account, createAccount, createDemoAccount, deleteOwnAccount, getAccount } from './accounts.ts';
+import { type Account, createAccount, createDemoAccount, getAccount } from './accounts.ts';
 import { replaceSigningSecret } from './signing-secret.ts';
 
 const nickname = z
@@ -68,16 +69,6 @@ export const accountRoutes = [
     summary: "The caller's account",
     responses: { 200: { description: 'The account', schema: accountView } },
     handle: async ({ caller }) => ({ status: 200, body: toView(await getAccount(caller.accountId)) }),
-  }),
-  defineRoute({
-    key: 'DELETE /accounts/me',
-    auth: 'account',
-    summary: "Delete the caller's account, its alarms, participations and schedules",
-    responses: { 204: { description: 'Deleted' } },
-    handle: async ({ caller }) => {
-      await deleteOwnAccount(caller.accountId);
-      return { status: 204 };
-    },
   }),
   defineRoute({
     key: 'POST /accounts/me/signing-secret',

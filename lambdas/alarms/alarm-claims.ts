@@ -2,13 +2,14 @@
 // the attempt's outcome. A crashed holder's claim simply runs out.
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../shared/clients/dynamo.ts';
-import { conditionHeld, ifConditionHolds } from '../shared/dynamo/conditional.ts';
+import { ifConditionHolds } from '../shared/dynamo/conditional.ts';
 import { tableName } from '../shared/table.ts';
-import { alarmKey, DUE_AT, DUE_PK, leavePending } from './alarm-items.ts';
+import { type Alarm, alarmKey, DUE_AT, DUE_PK, leavePending, toAlarm } from './alarm-items.ts';
 
 /**
- * Claims a due alarm for one sending attempt. Fails if it is no longer PENDING at that version, or if
- * another attempt holds an unexpired claim. A crashed holder's claim simply runs out at `until`.
+ * Claims a due alarm for one sending attempt, and returns it as claimed (one request: no read first).
+ * Undefined if it is no longer PENDING at that version, or if another attempt holds an unexpired claim.
+ * A crashed holder's claim simply runs out at `until`.
  */
 export async function claimAlarm(
   accountId: string,
@@ -17,8 +18,8 @@ export async function claimAlarm(
   attemptId: string,
   now: number,
   until: number,
-): Promise<boolean> {
-  return conditionHeld(() =>
+): Promise<Alarm | undefined> {
+  const out = await ifConditionHolds(() =>
     dynamo.send(
       new UpdateCommand({
         TableName: tableName,
@@ -39,9 +40,11 @@ export async function claimAlarm(
           ':v': version,
           ':now': now,
         },
+        ReturnValues: 'ALL_NEW',
       }),
     ),
   );
+  return out?.Attributes ? toAlarm(out.Attributes) : undefined;
 }
 
 /** Gives up this attempt's claim (FCM asked us to come back later); harmless if it is gone already. */
@@ -66,12 +69,12 @@ export type Finish =
   | { readonly status: 'FAILED' | 'SKIPPED'; readonly failureReason: string };
 
 /** Records the outcome of this attempt's FCM request; false if the claim was no longer ours. */
-export function finishAlarm(accountId: string, alarmId: string, attemptId: string, finish: Finish): Promise<boolean> {
+export function finishAlarm(alarm: Alarm, attemptId: string, finish: Finish): Promise<boolean> {
   const detail =
     finish.status === 'SENT'
       ? { set: 'sentAt = :detail', value: finish.sentAt }
       : { set: 'failureReason = :detail', value: finish.failureReason };
-  return leavePending(accountId, alarmId, {
+  return leavePending(alarm, {
     UpdateExpression: `SET #status = :status, ${detail.set} REMOVE #duePk, #dueAt, #claimedUntil, #claimedBy`,
     ConditionExpression: '#status = :pending AND #claimedBy = :attempt',
     ExpressionAttributeNames: {

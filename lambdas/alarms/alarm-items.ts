@@ -1,13 +1,15 @@
 // How alarms are laid out in the table, and the one write every status change away from PENDING makes:
-// it decrements the `pendingAlarms` counter on the account's profile in the same transaction, so the demo
+// it decrements the `pendingAlarms` counter on the account's profile (a transaction part accounts hands
+// out) in the same transaction, so the demo
 // cap can never drift from the alarms themselves. Only the alarm-* files know this layout.
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
+import { uncountPendingAlarm } from '../accounts/index.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
+import { dueEntry as dueIndexEntry } from '../shared/due-index.ts';
 import { cancellationCodes, conditionHeld } from '../shared/dynamo/conditional.ts';
 import type { RepeatRule } from '../shared/recurrence.ts';
 import { accountPk, tableName } from '../shared/table.ts';
-import { hourBucket } from '../shared/time.ts';
 
 export type AlarmStatus = 'PENDING' | 'PAUSED' | 'SENT' | 'FAILED' | 'CANCELLED' | 'SKIPPED';
 
@@ -32,9 +34,13 @@ export interface Alarm {
   readonly version: number;
   /** While a consumer is sending it: until when (epoch ms) its claim holds. */
   readonly claimedUntil?: number;
+  /**
+   * Whether it counts in its account's `pendingAlarms` while PENDING: demo accounts' alarms (the counter
+   * is their cap), and every alarm stored before only those were counted.
+   */
+  readonly countedOnProfile: boolean;
 }
 
-const PROFILE_SK = 'PROFILE';
 export const ALARM_PREFIX = 'ALARM#';
 export const { partitionKey: DUE_PK, sortKey: DUE_AT } = TABLE.indexes.due;
 
@@ -42,13 +48,13 @@ export const alarmKey = (accountId: string, alarmId: string) => ({
   pk: accountPk(accountId),
   sk: `${ALARM_PREFIX}${alarmId}`,
 });
-export const profileKey = (accountId: string) => ({ pk: accountPk(accountId), sk: PROFILE_SK });
 
 /** Whether an item of an account's partition is an alarm. */
 export const isAlarmItem = (item: { sk: string }): boolean => item.sk.startsWith(ALARM_PREFIX);
 
 /** The due-index entry of a PENDING alarm: the sweeper finds overdue alarms by hour bucket, never by scan. */
-export const dueEntry = (fireAt: string) => ({ [DUE_PK]: `ALARM#${hourBucket(Date.parse(fireAt))}`, [DUE_AT]: fireAt });
+export const ALARM_DUE = 'ALARM';
+export const dueEntry = (fireAt: string) => dueIndexEntry(ALARM_DUE, fireAt);
 
 export const NAMES = {
   '#status': 'status',
@@ -81,6 +87,7 @@ export function toAlarm(item: Record<string, unknown>): Alarm {
     ...(a.failureReason ? { failureReason: a.failureReason } : {}),
     version: Number(a.version),
     ...(a.claimedUntil === undefined ? {} : { claimedUntil: Number(a.claimedUntil) }),
+    countedOnProfile: (item.countedOnProfile as boolean | undefined) !== false,
   };
 }
 
@@ -92,36 +99,27 @@ export type AlarmUpdate = {
 };
 
 /**
- * Applies a status change that takes the alarm out of PENDING and decrements the profile's counter in
- * the same transaction. If only the profile part fails (the account is being deleted, or the counter is
- * already 0) the status change still happens on its own. False if the alarm's own condition failed.
+ * Applies a status change that takes the alarm out of PENDING and, for a counted alarm, decrements the
+ * profile's counter in the same transaction (an uncounted one is one plain write). If only the profile
+ * part fails (the account is being deleted, or the counter is already 0) the status change still happens
+ * on its own. False if the alarm's own condition failed.
  */
-export async function leavePending(accountId: string, alarmId: string, update: AlarmUpdate): Promise<boolean> {
+export async function leavePending(alarm: Alarm, update: AlarmUpdate): Promise<boolean> {
+  const { accountId, alarmId } = alarm;
   const alarmUpdate = { TableName: tableName, Key: alarmKey(accountId, alarmId), ...update };
+  if (!alarm.countedOnProfile) return conditionHeld(() => dynamo.send(new UpdateCommand(alarmUpdate)));
   try {
     await dynamo.send(
       new TransactWriteCommand({
-        TransactItems: [
-          { Update: alarmUpdate },
-          {
-            Update: {
-              TableName: tableName,
-              Key: profileKey(accountId),
-              UpdateExpression: 'SET #pending = #pending - :one',
-              ConditionExpression: 'attribute_exists(pk) AND #pending > :zero',
-              ExpressionAttributeNames: { '#pending': 'pendingAlarms' },
-              ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
-            },
-          },
-        ],
+        TransactItems: [{ Update: alarmUpdate }, uncountPendingAlarm(accountId)],
       }),
     );
     return true;
   } catch (error) {
     const codes = cancellationCodes(error);
     if (!codes) throw error;
-    const [alarm, profile] = codes;
-    if (alarm === 'ConditionalCheckFailed') return false;
+    const [alarmCode, profile] = codes;
+    if (alarmCode === 'ConditionalCheckFailed') return false;
     if (profile !== 'ConditionalCheckFailed') throw error;
   }
   return conditionHeld(() => dynamo.send(new UpdateCommand(alarmUpdate)));

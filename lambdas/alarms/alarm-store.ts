@@ -1,11 +1,14 @@
 // What clients change about their alarms: create, reschedule (and its undo), cancel, and the reads
 // behind the alarm routes.
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
+import { accountExists, countPendingAlarm, uncountPendingAlarm } from '../accounts/index.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
+import { dueItems } from '../shared/due-index.ts';
 import { cancellationCodes, conditionHeld, ifConditionHolds } from '../shared/dynamo/conditional.ts';
 import { accountPk, tableName } from '../shared/table.ts';
 import {
+  ALARM_DUE,
   ALARM_PREFIX,
   type Alarm,
   alarmKey,
@@ -13,11 +16,17 @@ import {
   dueEntry,
   leavePending,
   NAMES,
-  profileKey,
   toAlarm,
 } from './alarm-items.ts';
 
 export type { Alarm, AlarmStatus } from './alarm-items.ts';
+/** PENDING alarms whose fireAt is at or before `dueBefore` (what armed them never delivered). */
+export async function findOverdueAlarms(dueBefore: number, now: number): Promise<Alarm[]> {
+  // The index only holds alarms while PENDING (the attributes are removed when they leave it).
+  const items = await dueItems(ALARM_DUE, dueBefore, now);
+  return items.filter((item) => item.status === 'PENDING').map(toAlarm);
+}
+
 export type InsertOutcome = 'inserted' | 'limit-reached' | 'account-gone';
 
 /**
@@ -46,18 +55,10 @@ export async function insertAlarm(
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
-          {
-            Update: {
-              TableName: tableName,
-              Key: profileKey(alarm.accountId),
-              UpdateExpression: 'SET #pending = if_not_exists(#pending, :zero) + :one',
-              ConditionExpression: capped
-                ? 'attribute_exists(pk) AND (attribute_not_exists(#pending) OR #pending < :cap)'
-                : 'attribute_exists(pk)',
-              ExpressionAttributeNames: { '#pending': 'pendingAlarms' },
-              ExpressionAttributeValues: { ':zero': 0, ':one': 1, ...(capped ? { ':cap': options.pendingCap } : {}) },
-            },
-          },
+          // Only a demo account's alarms are counted (the counter is its cap); another's profile is only checked.
+          alarm.countedOnProfile
+            ? countPendingAlarm(alarm.accountId, options.pendingCap)
+            : accountExists(alarm.accountId),
         ],
       }),
     );
@@ -173,7 +174,7 @@ export async function revertReschedule(previous: Alarm, rescheduledVersion: numb
 
 /** Cancels a PENDING alarm nobody is sending; the cancelled alarm, or undefined if it changed meanwhile. */
 export async function cancelAlarm(alarm: Alarm, now: number): Promise<Alarm | undefined> {
-  const done = await leavePending(alarm.accountId, alarm.alarmId, {
+  const done = await leavePending(alarm, {
     UpdateExpression: 'SET #status = :status, #version = :next REMOVE #duePk, #dueAt, #claimedUntil, #claimedBy',
     ConditionExpression: CLIENT_CHANGE_CONDITION,
     ExpressionAttributeNames: NAMES,
@@ -190,31 +191,22 @@ export async function cancelAlarm(alarm: Alarm, now: number): Promise<Alarm | un
   return { ...rest, status: 'CANCELLED', version: alarm.version + 1 };
 }
 
-/** Takes an alarm back that never got a trigger (creation failed halfway); undoes its count. */
-export async function removeUntriggeredAlarm(alarm: Alarm): Promise<void> {
+/** Takes an alarm back that could not be armed (creation failed halfway); undoes a demo alarm's count. */
+export async function removeUnarmedAlarm(alarm: Alarm): Promise<void> {
+  const remove = {
+    TableName: tableName,
+    Key: alarmKey(alarm.accountId, alarm.alarmId),
+    ConditionExpression: '#status = :pending AND #version = :v',
+    ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
+    ExpressionAttributeValues: { ':pending': 'PENDING', ':v': alarm.version },
+  };
+  if (!alarm.countedOnProfile) {
+    await dynamo.send(new DeleteCommand(remove));
+    return;
+  }
   await dynamo.send(
     new TransactWriteCommand({
-      TransactItems: [
-        {
-          Delete: {
-            TableName: tableName,
-            Key: alarmKey(alarm.accountId, alarm.alarmId),
-            ConditionExpression: '#status = :pending AND #version = :v',
-            ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
-            ExpressionAttributeValues: { ':pending': 'PENDING', ':v': alarm.version },
-          },
-        },
-        {
-          Update: {
-            TableName: tableName,
-            Key: profileKey(alarm.accountId),
-            UpdateExpression: 'SET #pending = #pending - :one',
-            ConditionExpression: 'attribute_exists(pk) AND #pending > :zero',
-            ExpressionAttributeNames: { '#pending': 'pendingAlarms' },
-            ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
-          },
-        },
-      ],
+      TransactItems: [{ Delete: remove }, uncountPendingAlarm(alarm.accountId)],
     }),
   );
 }

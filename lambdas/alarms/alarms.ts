@@ -1,13 +1,13 @@
 // Use cases of alarms seen from the API: create, list, read, reschedule, cancel. Sending is in send-due-alarm.ts.
 import { DEFAULTS } from '../../lib/definitions.ts';
-import { findAccount } from '../accounts/account-store.ts';
-import { requireSigningSecret } from '../accounts/signing-secret.ts';
+import { demoExpiryOf, requireSigningSecret } from '../accounts/index.ts';
 import { ConfigError } from '../shared/config.ts';
 import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationError } from '../shared/errors.ts';
 import { ID_PATTERN, newId } from '../shared/ids.ts';
 import { logger } from '../shared/logger.ts';
 import { accountPk } from '../shared/table.ts';
 import { toEpochSeconds, toIso } from '../shared/time.ts';
+import { armAlarm, disarmAlarm } from './alarm-arming.ts';
 import { alarmKey } from './alarm-items.ts';
 import {
   type Alarm,
@@ -15,11 +15,10 @@ import {
   getAlarm,
   insertAlarm,
   listAlarms,
-  removeUntriggeredAlarm,
+  removeUnarmedAlarm,
   rescheduleAlarm,
   revertReschedule,
 } from './alarm-store.ts';
-import { triggerAlarm, untriggerAlarm } from './alarm-trigger.ts';
 
 export type { Alarm, AlarmStatus } from './alarm-store.ts';
 
@@ -41,9 +40,9 @@ export interface NewAlarm {
 /** A demo account's expiry (epoch ms), by which its alarms must have fired; undefined for others. */
 export async function demoDeadline(owner: Owner): Promise<number | undefined> {
   if (!owner.demo) return undefined;
-  const account = await findAccount(owner.accountId);
-  if (!account?.expiresAt) throw new NotFoundError('No such account');
-  return Date.parse(account.expiresAt);
+  const expiresAt = await demoExpiryOf(owner.accountId);
+  if (expiresAt === undefined) throw new NotFoundError('No such account');
+  return expiresAt;
 }
 
 export function refuseAfterDeadline(fireAt: number, deadline: number | undefined): void {
@@ -72,6 +71,8 @@ export async function createAlarm(owner: Owner, input: NewAlarm, now: number): P
     deviceToken: input.deviceToken,
     createdAt: toIso(now),
     version: 1,
+    // Only a demo account's alarms count towards its cap.
+    countedOnProfile: owner.demo,
   };
   const outcome = await insertAlarm(alarm, {
     ...(owner.demo ? { pendingCap: DEFAULTS.maxPendingAlarmsPerDemoAccount } : {}),
@@ -85,12 +86,12 @@ export async function createAlarm(owner: Owner, input: NewAlarm, now: number): P
   }
   if (outcome === 'account-gone') throw new NotFoundError('No such account');
   try {
-    await triggerAlarm(alarm, 'create', now);
+    await armAlarm(alarm, 'create', now);
   } catch (error) {
     // Neither the Scheduler nor the queue took it: an alarm nothing will fire must not stay behind.
-    logger.error('Could not trigger the new alarm; taking it back', { alarmId: alarm.alarmId, error });
-    await removeUntriggeredAlarm(alarm).catch((undoError: unknown) =>
-      logger.error('Could not take back an untriggered alarm; the sweeper will fire it late', {
+    logger.error('Could not arm the new alarm; taking it back', { alarmId: alarm.alarmId, error });
+    await removeUnarmedAlarm(alarm).catch((undoError: unknown) =>
+      logger.error('Could not take back an unarmed alarm; the sweeper will fire it late', {
         alarmId: alarm.alarmId,
         error: undoError,
       }),
@@ -139,9 +140,9 @@ export async function rescheduleOwnAlarm(owner: Owner, alarmId: string, fireAt: 
   if (!moved) return explainLostRace(accountId, alarmId, now);
   try {
     // Only the message of the new version fires it; the old schedule's message is now stale.
-    await triggerAlarm(moved, 'move', now);
+    await armAlarm(moved, 'move', now);
   } catch (error) {
-    logger.error('Could not trigger the rescheduled alarm; restoring its previous time', { alarmId, error });
+    logger.error('Could not arm the rescheduled alarm; restoring its previous time', { alarmId, error });
     await revertReschedule(alarm, moved.version).catch((undoError: unknown) =>
       logger.error('Could not restore the previous time; the sweeper will fire it late', { alarmId, error: undoError }),
     );
@@ -155,7 +156,7 @@ export async function cancelOwnAlarm(accountId: string, alarmId: string, now: nu
   refuseUnlessChangeable(alarm, now);
   const cancelled = await cancelAlarm(alarm, now);
   if (!cancelled) return explainLostRace(accountId, alarmId, now);
-  await untriggerAlarm(alarmId);
+  await disarmAlarm(alarmId);
   return cancelled;
 }
 

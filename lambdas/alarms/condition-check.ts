@@ -1,7 +1,7 @@
 // The condition step of a fire: before the push, a signed POST of {alarmId, fireAt, data} to the alarm's
 // condition URL, whose answer decides whether (and what) to push. See README "A condition checked at fire time".
 import { DEFAULTS } from '../../lib/definitions.ts';
-import { signingSecretOf } from '../accounts/signing-secret.ts';
+import { signingSecretOf } from '../accounts/index.ts';
 import { signedPost } from '../shared/outbound/signed-post.ts';
 import type { Alarm } from './alarm-store.ts';
 import { readConditionAnswer } from './condition-answer.ts';

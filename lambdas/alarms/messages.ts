@@ -11,6 +11,8 @@ export const sendDueAlarmMessage = z.object({
   accountId: z.string().min(1),
   alarmId: z.string().min(1),
   version: z.number().int().min(1),
+  /** The fireAt this version names: lets the consumer hold an early copy, and claim with no read first. */
+  fireAt: z.iso.datetime().optional(),
 });
 export type SendDueAlarmMessage = z.infer<typeof sendDueAlarmMessage>;
 

@@ -3,7 +3,7 @@
 // cancel, and the history of occurrences (of any alarm: a one-off alarm has at most one). Routes call
 // here for every alarm; one-off alarms are handed to alarms.ts. Firing is send-due-alarm.ts.
 import { DEFAULTS } from '../../lib/definitions.ts';
-import { requireSigningSecret } from '../accounts/signing-secret.ts';
+import { requireSigningSecret } from '../accounts/index.ts';
 import { ConfigError } from '../shared/config.ts';
 import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';

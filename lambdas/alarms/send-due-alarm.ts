@@ -2,31 +2,26 @@
 // time, never for a stale message, and a retry budget for FCM's bad moments. See README "Alarms".
 import { randomUUID } from 'node:crypto';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
-import { ENV, FUNCTIONS, QUEUES } from '../../lib/definitions.ts';
-import { sleep } from '../shared/async.ts';
+import { FUNCTIONS, QUEUES } from '../../lib/definitions.ts';
 import { sqs } from '../shared/clients/sqs.ts';
-import { lazy, requireEnv } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
 import { RetryLaterError } from '../shared/sqs-batch.ts';
 import { toIso } from '../shared/time.ts';
+import { holdUntilDue, MAX_DELAY_SECONDS } from '../timers/hold.ts';
 import { runDueOccurrence, type TimerMessage } from '../timers/index.ts';
 import { claimAlarm, type Finish, finishAlarm, releaseClaim } from './alarm-claims.ts';
-import { sendHop } from './alarm-hops.ts';
+import { pushQueueUrl } from './alarm-hops.ts';
 import { toAlarm } from './alarm-items.ts';
 import { ALARM_KIND } from './alarm-kind.ts';
 import { type Alarm, getAlarm } from './alarm-store.ts';
 import { fireAlarm } from './fire-alarm.ts';
 import type { SendDueAlarmMessage } from './messages.ts';
 
-/** A message arriving more than this before fireAt is sent back to the queue to wait; less, it waits here. */
-export const EARLY_TOLERANCE_MS = 1_000;
 /** A claim outlives the attempt that took it: no invocation runs past the function's timeout. */
 export const CLAIM_MS = FUNCTIONS.sendDueAlarm.timeoutSeconds * 1000;
 export const RETRY_BASE_SECONDS = 2;
 export const RETRY_CAP_SECONDS = 300;
 export const MAX_RECEIVES = QUEUES.alarmPush.maxReceiveCount;
-
-const pushQueueUrl = lazy(() => requireEnv(ENV.alarmPushQueueUrl));
 
 export interface Delivery {
   /** How many times SQS has handed out this message, this time included. */
@@ -70,13 +65,6 @@ async function retryLater(delivery: Delivery, seconds: number): Promise<never> {
   throw new RetryLaterError(`Retry in ${seconds} s`);
 }
 
-/** Timers may fire a millisecond early against the wall clock; the push must not. */
-async function waitUntil(epochMs: number): Promise<void> {
-  for (let left = epochMs - Date.now(); left > 0; left = epochMs - Date.now()) {
-    await sleep(left);
-  }
-}
-
 function dropReason(alarm: Alarm | undefined, version: number): SendOutcome | undefined {
   if (!alarm) return 'absent';
   if (alarm.status !== 'PENDING') return 'not-pending';
@@ -84,35 +72,43 @@ function dropReason(alarm: Alarm | undefined, version: number): SendOutcome | un
   return undefined;
 }
 
+/** The core's message for the occurrence a one-off-style message of a recurring alarm stands for. */
+const occurrenceMessage = (message: SendDueAlarmMessage, dueAt: string): TimerMessage => ({
+  kind: ALARM_KIND.messageKind,
+  accountId: message.accountId,
+  id: message.alarmId,
+  version: message.version,
+  dueAt,
+});
+
 /**
  * Sends the alarm the message names, if the message is still its current one and fireAt has come.
  * Returns what happened; throws RetryLaterError (visibility already set) when the record must come back.
  */
 export async function sendDueAlarm(message: SendDueAlarmMessage, delivery: Delivery): Promise<SendReport> {
   const { accountId, alarmId, version } = message;
-  const alarm = await getAlarm(accountId, alarmId);
-  const drop = dropReason(alarm, version);
-  if (drop || !alarm) return { outcome: drop ?? 'absent' };
-  if (alarm.repeat) {
-    // A recurring alarm's message without its occurrence (the sweeper's): the current one is meant.
-    return sendDueOccurrence(
-      { kind: ALARM_KIND.messageKind, accountId, id: alarmId, version, dueAt: alarm.fireAt },
-      delivery,
-    );
+  // A message names its fireAt (those sent before it did are read first): an early copy is held, and a
+  // due one claimed, without a read. Only a copy that will hop again (fireAt beyond SQS's longest delay:
+  // the Scheduler was down) is checked first, so a cancelled alarm stops hopping.
+  let fireAt = message.fireAt === undefined ? undefined : Date.parse(message.fireAt);
+  if (fireAt === undefined || fireAt - Date.now() > MAX_DELAY_SECONDS * 1000) {
+    const stored = await getAlarm(accountId, alarmId);
+    const drop = dropReason(stored, version);
+    if (drop || !stored) return { outcome: drop ?? 'absent' };
+    if (stored.repeat) return sendDueOccurrence(occurrenceMessage(message, stored.fireAt), delivery);
+    fireAt = Date.parse(stored.fireAt);
   }
 
-  const fireAt = Date.parse(alarm.fireAt);
-  const early = fireAt - Date.now();
-  if (early > EARLY_TOLERANCE_MS) {
-    // Came early (a hop towards a far fireAt, or the Scheduler's minute precision): wait on the queue.
-    await sendHop(message, fireAt, Date.now());
+  // Came early (a hop towards a far fireAt, or the Scheduler's minute precision): wait on the queue. The
+  // claim comes only at fireAt: until then the alarm can still be moved or cancelled (claiming while
+  // waiting would leave less to do at fireAt, but answer 409 to a change in the alarm's last 2 s).
+  if ((await holdUntilDue({ dueAt: fireAt, queueUrl: pushQueueUrl(), message })) === 'held')
     return { outcome: 'early' };
-  }
-  await waitUntil(fireAt);
 
   const attemptId = randomUUID();
   const claimedAt = Date.now();
-  if (!(await claimAlarm(accountId, alarmId, version, attemptId, claimedAt, claimedAt + CLAIM_MS))) {
+  const alarm = await claimAlarm(accountId, alarmId, version, attemptId, claimedAt, claimedAt + CLAIM_MS);
+  if (!alarm) {
     const current = await getAlarm(accountId, alarmId);
     const reason = dropReason(current, version);
     if (reason) return { outcome: reason };
@@ -124,11 +120,16 @@ export async function sendDueAlarm(message: SendDueAlarmMessage, delivery: Deliv
     return retryLater(delivery, Math.ceil(waitMs / 1000) + 1);
   }
 
+  if (alarm.repeat) {
+    // A one-off alarm's message for a recurring alarm (its overdue re-drive): the core runs the occurrence.
+    await releaseClaim(accountId, alarmId, attemptId);
+    return sendDueOccurrence(occurrenceMessage(message, alarm.fireAt), delivery);
+  }
   const result = await fireAlarm(alarm, alarm.fireAt);
   if (result.kind === 'retry-later') {
     if (delivery.receiveCount >= MAX_RECEIVES) {
       // Budget spent: the alarm says so, and the record still fails so the message lands in the DLQ.
-      await finishAlarm(accountId, alarmId, attemptId, { status: 'FAILED', failureReason: result.reason });
+      await finishAlarm(alarm, attemptId, { status: 'FAILED', failureReason: result.reason });
       logger.error('Alarm failed: no answer for its whole retry budget', { alarmId, reason: result.reason });
       throw new RetryLaterError('Retry budget spent');
     }
@@ -143,7 +144,7 @@ export async function sendDueAlarm(message: SendDueAlarmMessage, delivery: Deliv
     status === 'SENT'
       ? { status: 'SENT', sentAt: toIso(sentAt) }
       : { status: status === 'SKIPPED' ? 'SKIPPED' : 'FAILED', failureReason: reason };
-  if (!(await finishAlarm(accountId, alarmId, attemptId, finish))) {
+  if (!(await finishAlarm(alarm, attemptId, finish))) {
     logger.warn('The claim ran out before the outcome was recorded', { alarmId, outcome: finish.status });
     return { outcome: 'lost-claim' };
   }

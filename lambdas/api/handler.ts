@@ -1,7 +1,7 @@
 // The API function, the HTTP edge: API Gateway HTTP API (payload 2.0) in, JSON out. It composes every
 // capability's routes and tells the HTTP kernel how account tokens are resolved.
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { resolveAccountToken } from '../accounts/accounts.ts';
+import { resolveAccountToken } from '../accounts/index.ts';
 import { bearerAuthentication } from '../http/auth.ts';
 import { createRouter } from '../http/router.ts';
 import { logger } from '../shared/logger.ts';

@@ -61,6 +61,8 @@ export interface FcmStandIn {
   readonly sendRequests: FcmSendRequest[];
   /** Access tokens issued so far. */
   readonly tokenRequests: number;
+  /** TCP connections opened to it so far (senders that reuse connections open few). */
+  readonly connections: number;
   /** The next answers for sends to this device token, in order; then normal service again. */
   respondWith(deviceToken: string, responses: readonly FcmScriptedResponse[]): void;
   /**
@@ -86,6 +88,8 @@ export interface FcmStandInOptions {
   readonly stateDir?: string;
   /** Each push on one line. */
   readonly log?: (line: string) => void;
+  /** How long each send takes to answer (default 0), as FCM's own round trip does; the push counts at arrival. */
+  readonly sendLatencyMs?: number;
 }
 
 // ---- FCM's error answers, for scripting ----------------------------------------------------------------
@@ -168,6 +172,10 @@ export async function startFcmStandIn(options: FcmStandInOptions = {}): Promise<
       if (!res.headersSent) answer(res, fcmError(500, 'INTERNAL', 'Internal error encountered.'));
     });
   });
+  let connections = 0;
+  server.on('connection', () => {
+    connections++;
+  });
   const port = await listenOnLoopback(server, options.port ?? 0);
   const baseUrl = `http://${LOOPBACK}:${port}`;
   const tokenUri = `${baseUrl}/token`;
@@ -226,6 +234,7 @@ export async function startFcmStandIn(options: FcmStandInOptions = {}): Promise<
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const expiresAt = bearer ? accessTokens.get(bearer) : undefined;
     const text = await readText(req);
+    if (options.sendLatencyMs) await new Promise((resolve) => setTimeout(resolve, options.sendLatencyMs));
     if (expiresAt === undefined || expiresAt < Date.now()) return answer(res, UNAUTHENTICATED);
     if (project !== LOCAL_FCM_PROJECT_ID) {
       return answer(
@@ -279,6 +288,9 @@ export async function startFcmStandIn(options: FcmStandInOptions = {}): Promise<
     sendRequests,
     get tokenRequests() {
       return tokenRequests;
+    },
+    get connections() {
+      return connections;
     },
     respondWith(deviceToken, responses) {
       scripts.set(deviceToken, [...(scripts.get(deviceToken) ?? []), ...responses]);

@@ -25,8 +25,14 @@ export interface EventSourceMappingOptions {
   readonly handler: AnyHandler;
   /** MaxNumberOfMessages of each receive, 1 to 10. */
   readonly batchSize: number;
-  /** Concurrent pollers, each with at most one batch in its handler at a time. */
+  /** Concurrent pollers at least, each with at most one batch in its handler at a time (default 2). */
   readonly pollers?: number;
+  /**
+   * Concurrent pollers at most (default: `pollers`). As Lambda's do, pollers follow the backlog: a receive
+   * that comes back full starts another poller, up to this; one that comes back empty ends its poller,
+   * down to `pollers`.
+   */
+  readonly maxPollers?: number;
   /** Long-poll wait of each receive, 0 to 20 s. */
   readonly waitTimeSeconds?: number;
   readonly log?: (line: string) => void;
@@ -66,6 +72,8 @@ export interface EventSourceMapping {
   readonly functionName: string;
   readonly queueArn: string;
   readonly batchSize: number;
+  /** Pollers running now (between `pollers` and `maxPollers`). */
+  readonly pollers: number;
   /** The batches handed to the handler so far (the latest 1,000), newest last. */
   readonly batches: readonly BatchOutcome[];
   readonly faults: EventSourceMappingFaults;
@@ -105,6 +113,14 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
       : { redeliverAfterSeconds: crashPlan.redeliverAfterSeconds };
   };
 
+  const minPollers = options.pollers ?? 2;
+  const maxPollers = Math.max(minPollers, options.maxPollers ?? minPollers);
+  const pollers = new Set<Promise<void>>();
+  const startPoller = () => {
+    const poller = poll().finally(() => pollers.delete(poller));
+    pollers.add(poller);
+  };
+
   async function poll(): Promise<void> {
     let reportedReceiveError = false;
     while (!stopping.signal.aborted) {
@@ -129,7 +145,11 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
         await sleep(RECEIVE_ERROR_BACKOFF_MS, stopping.signal);
         continue;
       }
-      if (messages.length === 0) continue;
+      if (messages.length === 0) {
+        if (pollers.size > minPollers) return;
+        continue;
+      }
+      if (messages.length >= options.batchSize && pollers.size < maxPollers) startPoller();
       const settled = invokeAndSettle(messages);
       inFlight.add(settled);
       await settled;
@@ -206,12 +226,15 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
     }
   }
 
-  const pollers = Array.from({ length: options.pollers ?? 2 }, () => poll());
+  for (let i = 0; i < minPollers; i++) startPoller();
   let stopped: Promise<void> | undefined;
   return {
     functionName: name,
     queueArn: options.queueArn,
     batchSize: options.batchSize,
+    get pollers() {
+      return pollers.size;
+    },
     batches,
     faults: {
       crashMidBatch(times, crashOptions = {}) {
@@ -231,7 +254,7 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
     stop() {
       stopped ??= (async () => {
         stopping.abort();
-        await Promise.race([Promise.allSettled(pollers), sleep(STOP_GRACE_MS)]);
+        await Promise.race([Promise.allSettled([...pollers]), sleep(STOP_GRACE_MS)]);
         if (inFlight.size > 0)
           log(`[${name}] stopped with ${inFlight.size} batch(es) unfinished; they will be redelivered`);
         quiet = true;

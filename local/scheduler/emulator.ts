@@ -1,5 +1,6 @@
 // The project's local EventBridge Scheduler: the Scheduler API on 127.0.0.1 for a real SchedulerClient
-// (through AWS_ENDPOINT_URL_SCHEDULER), and schedules that really fire into the local SQS, to the second.
+// (through AWS_ENDPOINT_URL_SCHEDULER), and schedules that really fire into the local SQS, within the
+// minute they name as AWS's do (or to the second, with a window of 0).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -15,7 +16,10 @@ export type { FiredInvocation } from './firing.ts';
 export interface SchedulerEmulatorOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
   readonly port?: number;
-  /** A client already pointed at the local SQS; targets and DLQs are reached through it. */
+  /**
+   * A client already pointed at the local SQS; targets and DLQs are reached through it. Give the emulator
+   * its own (as the Scheduler is its own service in AWS): a herd of invocations queues on its sockets.
+   */
   readonly sqs: SQSClient;
   /** Region in the ARNs the emulator makes (default us-east-1). */
   readonly region?: string;
@@ -29,7 +33,19 @@ export interface SchedulerEmulatorOptions {
   readonly log?: (line: string) => void;
   /** Clock in epoch ms (default Date.now). */
   readonly now?: () => number;
+  /**
+   * As AWS: every invocation lands at a uniformly random moment within this many seconds after the time
+   * it names, never before (default 60). 0 fires at the named second.
+   */
+  readonly firingWindowSeconds?: number;
+  /** Invocation throttle, as AWS's quota (default 1,000 per second). */
+  readonly invocationsPerSecond?: number;
+  /** In [0, 1): where in its window an invocation lands (default Math.random). */
+  readonly random?: () => number;
 }
+
+export const DEFAULT_FIRING_WINDOW_SECONDS = 60;
+export const DEFAULT_INVOCATIONS_PER_SECOND = 1000;
 
 /** What a test sees of a schedule. Times are epoch ms. */
 export interface ScheduleSnapshot {
@@ -53,6 +69,8 @@ export interface SchedulerEmulator {
   readonly url: string;
   readonly port: number;
   readonly faults: SchedulerFaults;
+  /** How late within its window an invocation may land (0: at the named second). */
+  readonly firingWindowSeconds: number;
   schedules(): ScheduleSnapshot[];
   /** Every finished invocation, oldest first. */
   readonly fired: FiredInvocation[];
@@ -78,6 +96,9 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
     clock,
     log,
     retryBaseDelayMs: options.retryBaseDelayMs ?? 1000,
+    firingWindowMs: (options.firingWindowSeconds ?? DEFAULT_FIRING_WINDOW_SECONDS) * 1000,
+    invocationsPerSecond: options.invocationsPerSecond ?? DEFAULT_INVOCATIONS_PER_SECOND,
+    ...(options.random ? { random: options.random } : {}),
   });
   // Reloaded one-time schedules whose time passed while nothing ran fire now, as late deliveries.
   for (const schedule of store.listSchedules()) {
@@ -99,12 +120,14 @@ export async function startSchedulerEmulator(options: SchedulerEmulatorOptions):
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   log(`scheduler: Scheduler API on ${url}${options.dataFile ? `, schedules kept in ${options.dataFile}` : ''}`);
+  const firingWindowSeconds = options.firingWindowSeconds ?? DEFAULT_FIRING_WINDOW_SECONDS;
 
   return {
     url,
     port,
     faults: injector.faults,
     fired: firing.fired,
+    firingWindowSeconds,
     schedules: () =>
       store.listSchedules().map((schedule) => ({
         name: schedule.name,

@@ -1,6 +1,8 @@
-// What happens when a schedule is due: one timer per schedule set for its next fire time (to the
-// second, not a minute poll), the invocation with retries and exponential backoff per its RetryPolicy,
-// the dead-letter event after the last failure, and ActionAfterCompletion for one-time schedules.
+// What happens when a schedule is due: one timer per schedule set for its next fire time plus a uniformly
+// random delay within the firing window (AWS invokes "with 60 second precision": a 1:00 schedule runs
+// between 1:00:00 and 1:00:59, never before), invocations throttled at the account's quota, retries with
+// exponential backoff per its RetryPolicy, the dead-letter event after the last failure, and
+// ActionAfterCompletion for one-time schedules.
 import { randomUUID } from 'node:crypto';
 import { DeliveryError, type Invocation, type SqsDelivery } from './delivery.ts';
 import { nextFireTime, type ParsedScheduleExpression, parseScheduleExpression } from './expressions.ts';
@@ -28,6 +30,38 @@ export interface FiringOptions {
   readonly log: (line: string) => void;
   /** Backoff before retry n is base * 2^(n-1), capped at base * 2^MAX_BACKOFF_DOUBLINGS. */
   readonly retryBaseDelayMs: number;
+  /** Each invocation lands at a uniformly random moment in [named time, named time + window); 0 = exact. */
+  readonly firingWindowMs: number;
+  /** Delivery attempts started per second at most (AWS's default quota: 1,000 invocations/s). */
+  readonly invocationsPerSecond: number;
+  /** In [0, 1); Math.random by default. */
+  readonly random?: () => number;
+}
+
+/**
+ * Spaces out calls to at most `perSecond` per second, first come first served (a token bucket with a
+ * burst of one second's worth, which is how AWS's per-second quotas behave).
+ */
+export class InvocationThrottle {
+  private readonly intervalMs: number;
+  private nextFreeAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    perSecond: number,
+    private readonly clock: () => number,
+  ) {
+    if (!(perSecond > 0)) throw new RangeError('invocations per second must be above 0');
+    this.intervalMs = 1000 / perSecond;
+  }
+
+  /** Milliseconds the caller must wait before its invocation may start (0 when it may start now). */
+  reserve(): number {
+    const now = this.clock();
+    // Idle time refills the bucket up to one second's worth of invocations, no more.
+    const slot = Math.max(this.nextFreeAt, now - 1000 + this.intervalMs);
+    this.nextFreeAt = slot + this.intervalMs;
+    return Math.max(0, Math.ceil(slot - now));
+  }
 }
 
 // setTimeout takes at most 2^31-1 ms (about 24.8 days); longer waits are re-armed in steps.
@@ -39,6 +73,9 @@ const keyOf = (schedule: { group: string; name: string }) => `${schedule.group}/
 export class ScheduleFiring {
   readonly fired: FiredInvocation[] = [];
   private readonly timers = new Map<string, { timer: NodeJS.Timeout; fireAt: number }>();
+  /** Where in its window each due invocation lands, drawn once so a re-armed timer keeps its moment. */
+  private readonly offsets = new Map<string, number>();
+  private readonly throttle: InvocationThrottle;
   /** Scheduled time of the last invocation started per schedule, so a recurring one never starts twice. */
   private readonly lastStarted = new Map<string, number>();
   private readonly inFlight = new Set<string>();
@@ -47,14 +84,30 @@ export class ScheduleFiring {
   /** Backoff waits under way, with what ends each early on stop. */
   private readonly backoffs = new Map<NodeJS.Timeout, () => void>();
 
-  constructor(private readonly options: FiringOptions) {}
+  constructor(private readonly options: FiringOptions) {
+    this.throttle = new InvocationThrottle(options.invocationsPerSecond, options.clock);
+  }
+
+  /** The moment an invocation named for `scheduledTime` lands: within the window after it, never before. */
+  private landingTime(key: string, scheduledTime: number): number {
+    const flight = `${key}@${scheduledTime}`;
+    let offset = this.offsets.get(flight);
+    if (offset === undefined) {
+      offset = Math.floor((this.options.random ?? Math.random)() * this.options.firingWindowMs);
+      // Only the latest draw per schedule matters; older ones belong to times already fired or moved.
+      for (const k of this.offsets.keys()) if (k.startsWith(`${key}@`)) this.offsets.delete(k);
+      this.offsets.set(flight, offset);
+    }
+    return scheduledTime + offset;
+  }
 
   /** (Re)sets the schedule's timer from its current definition; call after every create or update. */
   arm(schedule: ScheduleRecord): void {
     this.disarm(schedule);
     if (this.stopping.signal.aborted || schedule.state === 'DISABLED') return;
-    const fireAt = this.dueTime(schedule);
-    if (fireAt === undefined) return;
+    const scheduledTime = this.dueTime(schedule);
+    if (scheduledTime === undefined) return;
+    const fireAt = this.landingTime(keyOf(schedule), scheduledTime);
     const wait = Math.max(0, fireAt - this.options.clock());
     const timer = setTimeout(
       () => {
@@ -63,7 +116,7 @@ export class ScheduleFiring {
         if (!current) return;
         // Timers can wake a little early, and long waits come in steps: never fire before the time.
         if (this.options.clock() < fireAt) this.arm(current);
-        else this.fire(current, fireAt);
+        else this.fire(current, scheduledTime);
       },
       Math.min(wait, MAX_TIMER_MS),
     );
@@ -77,7 +130,7 @@ export class ScheduleFiring {
     this.timers.delete(keyOf(schedule));
   }
 
-  /** Epoch ms the schedule's timer is set for, if any. */
+  /** Epoch ms the schedule's timer is set for (its named time plus its place in the window), if any. */
   nextFireAt(schedule: { group: string; name: string }): number | undefined {
     return this.timers.get(keyOf(schedule))?.fireAt;
   }
@@ -145,7 +198,10 @@ export class ScheduleFiring {
       .catch((error: unknown) => {
         this.options.log(`scheduler: ${key} invocation crashed: ${error instanceof Error ? error.stack : error}`);
       })
-      .finally(() => this.inFlight.delete(flight));
+      .finally(() => {
+        this.inFlight.delete(flight);
+        this.offsets.delete(flight);
+      });
   }
 
   /** Delivers with retries; undefined when the emulator stopped meanwhile. */
@@ -175,6 +231,9 @@ export class ScheduleFiring {
     }
     for (let attempt = 1; ; attempt++) {
       try {
+        const wait = this.throttle.reserve();
+        if (wait > 0) await this.sleep(wait);
+        if (signal.aborted) return undefined;
         await delivery.deliver(invocation, attempt, signal);
         log(`scheduler: ${label} delivered to ${schedule.target.Arn} (attempt ${attempt})`);
         return { ok: true, attempts: attempt };

@@ -1,11 +1,13 @@
 // The SQS stand-in: fauxqs in this process, with the work queues, their DLQs and the Scheduler's DLQ
 // created through the real SQS API from lib/definitions.ts.
+
+import type { AddressInfo } from 'node:net';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { interceptLocalhostDns, startFauxqs } from 'fauxqs';
+import { buildApp } from 'fauxqs';
 import { dlqId, QUEUES, type QueueKey, SCHEDULE_DELIVERY_DLQ_ID } from '../../lib/definitions.ts';
 
 export interface SqsStandIn {
-  /** For AWS_ENDPOINT_URL_SQS; its host is the one in fauxqs's queue URLs. */
+  /** For AWS_ENDPOINT_URL_SQS (http://127.0.0.1:PORT); queue URLs carry the same host. */
   readonly endpoint: string;
   readonly port: number;
   stop(): Promise<void>;
@@ -23,27 +25,35 @@ export interface LocalQueues {
 }
 
 const REGION = 'us-east-1';
+/** The account id fauxqs puts in its queue URLs and ARNs. */
+const ACCOUNT_ID = '000000000000';
 const DLQ_RETENTION_DAYS = 14;
 const DAY_SECONDS = 86_400;
 
-let dnsIntercepted = false;
-
 /**
- * Starts fauxqs on an ephemeral port. Its queue URLs name `sqs.us-east-1.localhost`, which does not resolve
- * on every machine, so `*.localhost` lookups in this process are answered with 127.0.0.1.
- * fauxqs binds 0.0.0.0 in its own code (no option to change it); the port is ephemeral and the data local.
+ * fauxqs names its queues `http://sqs.<region>.localhost:PORT/...`, a host that does not resolve on every
+ * machine (nor for the AWS CLI). Its store then looks queues up by that exact URL. Queue URLs here carry
+ * the host the client asked, so `http://127.0.0.1:PORT` works as printed, from this process or any other.
  */
+async function queueUrlsOnRequestHost(): Promise<void> {
+  const store = (await import(new URL('./sqs/sqsStore.js', import.meta.resolve('fauxqs')).href)) as {
+    SqsStore: { prototype: { buildQueueUrl: (...args: string[]) => string } };
+  };
+  store.SqsStore.prototype.buildQueueUrl = (name: string, _port: string, requestHost: string) =>
+    `http://${requestHost}/${ACCOUNT_ID}/${name}`;
+}
+
+/** Starts fauxqs on an ephemeral port of 127.0.0.1. */
 export async function startSqs(): Promise<SqsStandIn> {
-  if (!dnsIntercepted) {
-    interceptLocalhostDns('localhost');
-    dnsIntercepted = true;
-  }
-  const server = await startFauxqs({ port: 0, logger: false, defaultRegion: REGION });
+  await queueUrlsOnRequestHost();
+  const app = buildApp({ logger: false, defaultRegion: REGION });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
   return {
-    endpoint: `http://sqs.${REGION}.localhost:${server.port}`,
-    port: server.port,
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
     // fauxqs releases its long-polling receivers before it closes, so no receive keeps the stop waiting.
-    stop: () => server.stop(),
+    stop: () => app.close(),
   };
 }
 

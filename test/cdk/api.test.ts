@@ -1,7 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_THROTTLE, ROUTES } from '../../lib/definitions.ts';
-import type { SchedulingStack } from '../../lib/scheduling-stack.ts';
+import { API_BURST_LIMIT_CONTEXT, API_RATE_LIMIT_CONTEXT, type SchedulingStack } from '../../lib/scheduling-stack.ts';
 import { arnOf, logicalId, refOf, resourcesOf, synthesize, TEST_ENV } from './stack-fixture.ts';
 
 let template: Template;
@@ -45,6 +45,22 @@ describe('the HTTP API', () => {
     for (const integration of Object.values(integrations())) {
       expect(integration.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
     }
+  });
+
+  it('should take the stage throttling from context when given', () => {
+    const { template: tuned } = synthesize({
+      bundle: false,
+      context: { [API_RATE_LIMIT_CONTEXT]: 500, [API_BURST_LIMIT_CONTEXT]: '1000' },
+    });
+    tuned.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+    });
+  });
+
+  it('should refuse a stage throttling context that is not a positive whole number', () => {
+    expect(() => synthesize({ bundle: false, context: { [API_RATE_LIMIT_CONTEXT]: 'fast' } })).toThrow(
+      /apiThrottleRateLimit must be a positive integer/,
+    );
   });
 
   it('should throttle the default stage as API_THROTTLE says and deploy changes automatically', () => {

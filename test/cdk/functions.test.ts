@@ -4,9 +4,17 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV, type EnvName, FUNCTIONS, type FunctionDefinition, QUEUES, type QueueKey } from '../../lib/definitions.ts';
+import {
+  ENV,
+  type EnvName,
+  FUNCTIONS,
+  type FunctionDefinition,
+  ONE_OFF_SCHEDULE_TARGETS,
+  QUEUES,
+  type QueueKey,
+} from '../../lib/definitions.ts';
 import { LOG_RETENTION, REPO_ROOT } from '../../lib/house-function.ts';
-import { ONE_OFF_SCHEDULE_TARGETS, type SchedulingStack } from '../../lib/scheduling-stack.ts';
+import type { SchedulingStack } from '../../lib/scheduling-stack.ts';
 import { arnOf, type FunctionKey, logicalId, propertiesOf, refOf, resourcesOf, synthesize } from './stack-fixture.ts';
 
 let template: Template;
@@ -22,7 +30,8 @@ const SDK_CLIENTS_OF: Record<FunctionKey, readonly string[]> = {
   api: ['client-dynamodb', 'client-scheduler', 'client-secrets-manager', 'client-sqs'],
   // Deleting an account deletes schedules; its alarms' module can also put a hop on the push queue.
   expireDemoAccount: ['client-dynamodb', 'client-scheduler', 'client-sqs'],
-  sendDueAlarm: ['client-dynamodb', 'client-secrets-manager', 'client-sqs'],
+  // A recurring alarm's occurrence, once done, arms the next one (a schedule, or a delayed message).
+  sendDueAlarm: ['client-dynamodb', 'client-scheduler', 'client-secrets-manager', 'client-sqs'],
   markAbsentees: ['client-dynamodb', 'client-sqs'],
   sweep: ['client-dynamodb', 'client-sqs'],
 };
@@ -118,6 +127,21 @@ describe('the consumers', () => {
       });
     },
   );
+
+  it('should cap the absence consumer at 10 concurrent invocations, so the night keeps to the table’s pace', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: refOf(logicalId(stack.functions.markAbsentees)),
+      ScalingConfig: { MaximumConcurrency: 10 },
+    });
+  });
+
+  it('should keep warm pollers on the push queue for the 9:00 herd, with no batching window to wait out', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: refOf(logicalId(stack.functions.sendDueAlarm)),
+      ProvisionedPollerConfig: { MinimumPollers: 5, MaximumPollers: 200 },
+      MaximumBatchingWindowInSeconds: Match.absent(),
+    });
+  });
 });
 
 describe('function environments', () => {

@@ -1,9 +1,17 @@
 // Least privilege, read from the synthesized policies: who may do what to which resource.
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV, FUNCTIONS, QUEUES, type QueueKey, RECURRING_SCHEDULES, SCHEDULE_GROUPS } from '../../lib/definitions.ts';
+import {
+  ENV,
+  FUNCTIONS,
+  ONE_OFF_SCHEDULE_TARGETS,
+  QUEUES,
+  type QueueKey,
+  RECURRING_SCHEDULES,
+  SCHEDULE_GROUPS,
+} from '../../lib/definitions.ts';
 import { SCHEDULE_ACTIONS, XRAY_WRITE_ACTIONS } from '../../lib/house-function.ts';
-import { ONE_OFF_SCHEDULE_TARGETS, type SchedulingStack } from '../../lib/scheduling-stack.ts';
+import type { SchedulingStack } from '../../lib/scheduling-stack.ts';
 import {
   actionsOf,
   arnOf,
@@ -119,9 +127,26 @@ describe('the functions', () => {
     ]);
   });
 
-  it('should let no function but the API pass any role', () => {
-    for (const key of functionKeys.filter((k) => k !== 'api'))
+  it('should let no function but the API and the push consumer pass any role', () => {
+    for (const key of functionKeys.filter((k) => k !== 'api' && k !== 'sendDueAlarm'))
       expect(allows(statementsOf(key), 'iam:PassRole')).toEqual([]);
+  });
+
+  it('should let the push consumer manage schedules only in the alarm group (arming the next occurrence), passing only the scheduler role', () => {
+    const statements = statementsOf('sendDueAlarm');
+    for (const action of SCHEDULE_ACTIONS.manage) {
+      sameSet(resourcesAllowed(statements, action), [schedulesOfGroup('alarms')]);
+    }
+    const schedulerActions = statements.flatMap(actionsOf).filter((a) => a.startsWith('scheduler:'));
+    expect(new Set(schedulerActions)).toEqual(new Set(SCHEDULE_ACTIONS.manage));
+    expect(allows(statements, 'iam:PassRole')).toEqual([
+      {
+        Action: 'iam:PassRole',
+        Effect: 'Allow',
+        Resource: arnOf(logicalId(stack.schedulerRole)),
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      },
+    ]);
   });
 
   it('should let the expiry function only delete schedules, in the demo-account and alarm groups', () => {
@@ -134,7 +159,7 @@ describe('the functions', () => {
     ]);
   });
 
-  it.each(['sendDueAlarm', 'markAbsentees', 'sweep'] as const)(
+  it.each(['markAbsentees', 'sweep'] as const)(
     'should keep the %s function away from the scheduler entirely',
     (key) => {
       const actions = statementsOf(key).flatMap(actionsOf);
@@ -199,14 +224,14 @@ describe('the functions', () => {
     for (const key of ['expireDemoAccount', 'markAbsentees', 'sweep'] as const) expect(secretReaders(key)).toEqual([]);
   });
 
-  it('should let functions send only to the queues they hop on, re-drive into or fan out on', () => {
+  it('should let functions send only to the queues they hold timers on, re-drive into or fan out on', () => {
     const sendsTo = (key: FunctionKey) => resourcesAllowed(statementsOf(key), 'sqs:SendMessage');
     const queueArn = (key: QueueKey) => arnOf(logicalId(stack.queues[key].queue));
-    sameSet(sendsTo('api'), [queueArn('absence'), queueArn('alarmPush')]);
+    sameSet(sendsTo('api'), [queueArn('absence'), queueArn('alarmPush'), queueArn('accountExpiry')]);
     sameSet(sendsTo('markAbsentees'), [queueArn('absence')]);
     sameSet(sendsTo('sweep'), [queueArn('accountExpiry'), queueArn('alarmPush')]);
     sameSet(sendsTo('sendDueAlarm'), [queueArn('alarmPush')]);
-    sameSet(sendsTo('expireDemoAccount'), []);
+    sameSet(sendsTo('expireDemoAccount'), [queueArn('accountExpiry')]);
   });
 
   it.each(functionKeys)(

@@ -55,65 +55,71 @@ function lagsOf(deviceToken: string, occurrences: number[]): number[] {
 }
 
 describe('a recurring alarm every minute', () => {
-  it('pushes once per occurrence on time; pause skips one, resume picks up the next; a new rule takes effect at the next', async () => {
-    // A: three occurrences in a row, then paused for one, then resumed. B: one occurrence, then its rule
-    // changes to a minute two ahead, so the minute between makes no push.
-    // Created early in a minute, so the first occurrence (the next minute) is not too close to call.
-    if (Date.now() % MINUTE > 40_000) await sleep(MINUTE - (Date.now() % MINUTE) + 500);
-    const [a, b] = [await createEveryMinute('device-a'), await createEveryMinute('device-b')];
-    const m1 = Date.parse(a.nextFireAt);
-    expect(m1).toBe(minuteOf(Date.now()) + MINUTE);
-    expect(Date.parse(b.nextFireAt)).toBe(m1);
+  it(
+    'pushes once per occurrence on time; pause skips one, resume picks up the next; a new rule takes effect at the next',
+    async () => {
+      // A: three occurrences in a row, then paused for one, then resumed. B: one occurrence, then its rule
+      // changes to a minute two ahead, so the minute between makes no push.
+      // Created early in a minute, so the first occurrence (the next minute) is not too close to call.
+      if (Date.now() % MINUTE > 40_000) await sleep(MINUTE - (Date.now() % MINUTE) + 500);
+      const [a, b] = [await createEveryMinute('device-a'), await createEveryMinute('device-b')];
+      const m1 = Date.parse(a.nextFireAt);
+      expect(m1).toBe(minuteOf(Date.now()) + MINUTE);
+      expect(Date.parse(b.nextFireAt)).toBe(m1);
 
-    // M1: both push. B's rule changes to fire only at M3.
-    await waitForPushes('device-b', 1, MINUTE + 10_000);
-    const m3Minute = new Date(m1 + 2 * MINUTE).getUTCMinutes();
-    const changed = await patch(b.alarmId, { repeat: { cron: `${m3Minute} * * * *`, timezone: 'UTC' } });
-    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
-    expect(changed.body.nextFireAt).toBe(iso(m1 + 2 * MINUTE));
+      // M1: both push. B's rule changes to fire only at M3.
+      await waitForPushes('device-b', 1, MINUTE + 10_000);
+      const m3Minute = new Date(m1 + 2 * MINUTE).getUTCMinutes();
+      const changed = await patch(b.alarmId, { repeat: { cron: `${m3Minute} * * * *`, timezone: 'UTC' } });
+      expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+      expect(changed.body.nextFireAt).toBe(iso(m1 + 2 * MINUTE));
 
-    // M2, M3: A pushes; B not at M2, then at M3 by its new rule.
-    await waitForPushes('device-a', 3, 3 * MINUTE);
-    await waitForPushes('device-b', 2, 10_000);
-    const lagsA = lagsOf('device-a', [m1, m1 + MINUTE, m1 + 2 * MINUTE]);
-    const lagsB = lagsOf('device-b', [m1, m1 + 2 * MINUTE]);
+      // M2, M3: A pushes; B not at M2, then at M3 by its new rule.
+      await waitForPushes('device-a', 3, 3 * MINUTE);
+      await waitForPushes('device-b', 2, 10_000);
+      const lagsA = lagsOf('device-a', [m1, m1 + MINUTE, m1 + 2 * MINUTE]);
+      const lagsB = lagsOf('device-b', [m1, m1 + 2 * MINUTE]);
 
-    // Pause A after M3: M4 makes no push. Resume after M4: the next push is M5's.
-    const paused = await patch(a.alarmId, { paused: true });
-    expect(paused.body).toMatchObject({ status: 'PAUSED' });
-    expect(paused.body).not.toHaveProperty('nextFireAt');
-    await sleep(m1 + 3 * MINUTE + 3000 - Date.now());
-    expect(pushesTo('device-a')).toHaveLength(3);
-    const resumed = await patch(a.alarmId, { paused: false });
-    expect(resumed.body).toMatchObject({ status: 'PENDING', nextFireAt: iso(m1 + 4 * MINUTE) });
-    await waitForPushes('device-a', 4, MINUTE + 10_000);
-    lagsA.push(...lagsOf('device-a', [m1, m1 + MINUTE, m1 + 2 * MINUTE, m1 + 4 * MINUTE]).slice(3));
+      // Pause A after M3: M4 makes no push. Resume after M4: the next push is M5's.
+      const paused = await patch(a.alarmId, { paused: true });
+      expect(paused.body).toMatchObject({ status: 'PAUSED' });
+      expect(paused.body).not.toHaveProperty('nextFireAt');
+      await sleep(m1 + 3 * MINUTE + 3000 - Date.now());
+      expect(pushesTo('device-a')).toHaveLength(3);
+      const resumed = await patch(a.alarmId, { paused: false });
+      expect(resumed.body).toMatchObject({ status: 'PENDING', nextFireAt: iso(m1 + 4 * MINUTE) });
+      await waitForPushes('device-a', 4, MINUTE + 10_000);
+      lagsA.push(...lagsOf('device-a', [m1, m1 + MINUTE, m1 + 2 * MINUTE, m1 + 4 * MINUTE]).slice(3));
 
-    const lags = [...lagsA, ...lagsB];
-    console.log(`occurrence lag ms: ${lags.join(', ')} (max ${Math.max(...lags)})`);
-    for (const lag of lags) {
-      expect(lag).toBeGreaterThanOrEqual(0);
-      expect(lag).toBeLessThan(MAX_LAG_MS);
-    }
+      const lags = [...lagsA, ...lagsB];
+      console.log(`occurrence lag ms: ${lags.join(', ')} (max ${Math.max(...lags)})`);
+      for (const lag of lags) {
+        expect(lag).toBeGreaterThanOrEqual(0);
+        expect(lag).toBeLessThan(MAX_LAG_MS);
+      }
 
-    // What happened, newest first; nothing for the paused minute or the one B's new rule left out.
-    await sleep(1000);
-    const historyA = await api('GET', `/alarms/${a.alarmId}/occurrences`, { token });
-    expect(historyA.body.items.map((o: { fireAt: string; status: string }) => [o.fireAt, o.status])).toEqual(
-      [4, 2, 1, 0].map((n) => [iso(m1 + n * MINUTE), 'SENT']),
-    );
-    for (const o of historyA.body.items) expect(Date.parse(o.sentAt)).toBeGreaterThanOrEqual(Date.parse(o.fireAt));
-    const page = await api('GET', `/alarms/${a.alarmId}/occurrences?limit=3`, { token });
-    expect(page.body.items).toHaveLength(3);
-    const rest = await api('GET', `/alarms/${a.alarmId}/occurrences?limit=3&cursor=${page.body.nextCursor}`, { token });
-    expect(rest.body.items.map((o: { fireAt: string }) => o.fireAt)).toEqual([iso(m1)]);
-    const historyB = await api('GET', `/alarms/${b.alarmId}/occurrences`, { token });
-    expect(historyB.body.items.map((o: { fireAt: string }) => o.fireAt)).toEqual([iso(m1 + 2 * MINUTE), iso(m1)]);
+      // What happened, newest first; nothing for the paused minute or the one B's new rule left out.
+      await sleep(1000);
+      const historyA = await api('GET', `/alarms/${a.alarmId}/occurrences`, { token });
+      expect(historyA.body.items.map((o: { fireAt: string; status: string }) => [o.fireAt, o.status])).toEqual(
+        [4, 2, 1, 0].map((n) => [iso(m1 + n * MINUTE), 'SENT']),
+      );
+      for (const o of historyA.body.items) expect(Date.parse(o.sentAt)).toBeGreaterThanOrEqual(Date.parse(o.fireAt));
+      const page = await api('GET', `/alarms/${a.alarmId}/occurrences?limit=3`, { token });
+      expect(page.body.items).toHaveLength(3);
+      const rest = await api('GET', `/alarms/${a.alarmId}/occurrences?limit=3&cursor=${page.body.nextCursor}`, {
+        token,
+      });
+      expect(rest.body.items.map((o: { fireAt: string }) => o.fireAt)).toEqual([iso(m1)]);
+      const historyB = await api('GET', `/alarms/${b.alarmId}/occurrences`, { token });
+      expect(historyB.body.items.map((o: { fireAt: string }) => o.fireAt)).toEqual([iso(m1 + 2 * MINUTE), iso(m1)]);
 
-    // Cancelled: no further push.
-    for (const alarm of [a, b]) {
-      const cancelled = await api('DELETE', `/alarms/${alarm.alarmId}`, { token });
-      expect(cancelled.body.status).toBe('CANCELLED');
-    }
-  }, 8 * MINUTE);
+      // Cancelled: no further push.
+      for (const alarm of [a, b]) {
+        const cancelled = await api('DELETE', `/alarms/${alarm.alarmId}`, { token });
+        expect(cancelled.body.status).toBe('CANCELLED');
+      }
+    },
+    8 * MINUTE,
+  );
 });

@@ -567,4 +567,19 @@ describe('the local resources', () => {
     expect(process.env.AWS_ENDPOINT_URL_DYNAMODB).toBe(cloud.dynamodbEndpoint);
     expect(process.env.AWS_ENDPOINT_URL_SCHEDULER).toBe(cloud.schedulerEndpoint);
   });
+
+  it('are reachable exactly as printed: every endpoint and queue URL is http://127.0.0.1:<port>', async () => {
+    for (const endpoint of [cloud.dynamodbEndpoint, cloud.sqsEndpoint, cloud.schedulerEndpoint]) {
+      expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    }
+    for (const url of Object.values(cloud.queueUrls)) expect(url.startsWith(`${cloud.sqsEndpoint}/`)).toBe(true);
+    // A client of another process would send to the queue URL's own host (the SDK's default): it answers.
+    const res = await fetch(cloud.sqsEndpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.ListQueues' },
+      body: '{}',
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { QueueUrls: string[] }).QueueUrls).toContain(cloud.queueUrls.alarmPush);
+  });
 });

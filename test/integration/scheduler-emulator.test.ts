@@ -48,7 +48,7 @@ beforeAll(async () => {
   await sqsServer.listen({ port: 0, host: '127.0.0.1' });
   const { port } = sqsServer.server.address() as AddressInfo;
   sqs = new SQSClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials });
-  emulator = await startSchedulerEmulator({ sqs, retryBaseDelayMs: 20 });
+  emulator = await startSchedulerEmulator({ sqs, retryBaseDelayMs: 20, firingWindowSeconds: 0 });
   scheduler = schedulerClient(emulator.url);
   noRetry = schedulerClient(emulator.url, 1);
 });
@@ -281,7 +281,7 @@ describe.concurrent('firing schedules into SQS', () => {
     // A clock 1.2 s before a minute boundary, so that the cron minute comes without waiting a minute.
     const boundary = Math.ceil((Date.now() + 60_000) / 60_000) * 60_000;
     const offset = boundary - (Date.now() + 1200);
-    const shifted = await startSchedulerEmulator({ sqs, now: () => Date.now() + offset });
+    const shifted = await startSchedulerEmulator({ sqs, now: () => Date.now() + offset, firingWindowSeconds: 0 });
     const client = schedulerClient(shifted.url);
     try {
       const queue = await createQueue('seoul-cron');
@@ -566,7 +566,7 @@ describe('persistence across restarts', () => {
     const dataFile = join(dir, 'schedules.json');
     const queue = await createQueue('missed');
     try {
-      const before = await startSchedulerEmulator({ sqs, dataFile });
+      const before = await startSchedulerEmulator({ sqs, dataFile, firingWindowSeconds: 0 });
       const client = schedulerClient(before.url);
       await client.send(new CreateScheduleGroupCommand({ Name: 'kept' }));
       const { expression, fireAt } = atIn(1000);
@@ -579,7 +579,7 @@ describe('persistence across restarts', () => {
       await before.stop();
 
       await sleep(fireAt - Date.now() + 200);
-      const after = await startSchedulerEmulator({ sqs, dataFile });
+      const after = await startSchedulerEmulator({ sqs, dataFile, firingWindowSeconds: 0 });
       try {
         const [message] = await waitForMessages(queue, 1, 3000);
 

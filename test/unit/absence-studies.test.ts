@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { leaveStudiesOf } from '../../lambdas/absence/owned-data.ts';
+import { leaveStudiesOf } from '../../lambdas/absence/on-account-deleted.ts';
 import { addWeek, attend, attendanceOf, createStudy } from '../../lambdas/absence/studies.ts';
 
 const db = mockClient(DynamoDBDocumentClient);

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-scheduler';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
@@ -19,15 +20,19 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { releaseAlarmsOf } from '../../lambdas/alarms/owned-data.ts';
+import { releaseAlarmsOf } from '../../lambdas/alarms/on-account-deleted.ts';
 import { handler } from '../../lambdas/api/handler.ts';
 import { DependencyUnavailableError } from '../../lambdas/shared/errors.ts';
 import { newId } from '../../lambdas/shared/ids.ts';
 import { hashToken } from '../../lambdas/shared/tokens.ts';
+import { ARM_LEAD_MS } from '../../lambdas/timers/hold.ts';
 import { DEFAULTS } from '../../lib/definitions.ts';
 import { apiEvent, type RequestSpec } from '../support/api-event.ts';
 import { UNIT_ENV } from '../support/unit-env.ts';
 
+/** The at() of a schedule armed a minute and a margin ahead of dueAt (lambdas/timers/). */
+const atLeadOf = (dueAt: number) =>
+  `at(${new Date(Math.floor((dueAt - ARM_LEAD_MS) / 1000) * 1000).toISOString().slice(0, 19)})`;
 const db = mockClient(DynamoDBDocumentClient);
 const scheduler = mockClient(SchedulerClient);
 const sqs = mockClient(SQSClient);
@@ -136,12 +141,16 @@ describe('creating an alarm', () => {
       dueAt: fireAt.toISOString(),
     });
     expect(item).not.toHaveProperty('ttl');
-    expect(profileUpdate()?.ConditionExpression).toBe('attribute_exists(pk)');
+    // A permanent account's alarms are not counted (the counter is the demo cap): the profile is only checked.
+    const profile = db.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[1];
+    expect(profile?.Update).toBeUndefined();
+    expect(profile?.ConditionCheck?.ConditionExpression).toBe('attribute_exists(pk)');
+    expect(item).toMatchObject({ countedOnProfile: false });
     const schedule = scheduler.commandCalls(CreateScheduleCommand)[0]?.args[0].input;
     expect(schedule).toMatchObject({
       GroupName: 'alarms',
       Name: `alarm-${res.body.alarmId}`,
-      ScheduleExpression: `at(${fireAt.toISOString().slice(0, 19)})`,
+      ScheduleExpression: atLeadOf(fireAt.getTime()),
       ActionAfterCompletion: 'DELETE',
       Target: { Arn: UNIT_ENV.ALARM_PUSH_QUEUE_ARN },
     });
@@ -150,6 +159,7 @@ describe('creating an alarm', () => {
       accountId: ACCOUNT,
       alarmId: res.body.alarmId,
       version: 1,
+      fireAt: res.body.fireAt,
     });
   });
 
@@ -331,6 +341,7 @@ describe('creating an alarm', () => {
       accountId: ACCOUNT,
       alarmId: res.body.alarmId,
       version: 1,
+      fireAt: res.body.fireAt,
     });
   });
 
@@ -346,14 +357,23 @@ describe('creating an alarm', () => {
     expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, { DelaySeconds: 900 });
   });
 
-  it('answers 503 and takes the alarm back (and its count) when neither the Scheduler nor the queue take it', async () => {
+  it('answers 503 and takes the alarm back when neither the Scheduler nor the queue take it', async () => {
     scheduler.on(CreateScheduleCommand).rejects(schedulerDown());
     sqs.on(SendMessageCommand).rejects(new Error('queue down'));
     const res = await call({ method: 'POST', path: '/alarms', token: TOKEN, body: valid() });
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe('DEPENDENCY_UNAVAILABLE');
+    const undo = db.commandCalls(DeleteCommand)[0]?.args[0].input;
+    expect(undo?.Key).toEqual({ pk: `ACCOUNT#${ACCOUNT}`, sk: `ALARM#${putItem()?.alarmId}` });
+  });
+
+  it('answers 503 and takes a demo account’s alarm back with its count', async () => {
+    scheduler.on(CreateScheduleCommand).rejects(schedulerDown());
+    sqs.on(SendMessageCommand).rejects(new Error('queue down'));
+    const res = await call({ method: 'POST', path: '/alarms', token: DEMO_TOKEN, body: valid() });
+    expect(res.status).toBe(503);
     const undo = db.commandCalls(TransactWriteCommand)[1]?.args[0].input.TransactItems ?? [];
-    expect(undo[0]?.Delete?.Key).toEqual({ pk: `ACCOUNT#${ACCOUNT}`, sk: `ALARM#${putItem()?.alarmId}` });
+    expect(undo[0]?.Delete?.Key).toEqual({ pk: `ACCOUNT#${DEMO}`, sk: `ALARM#${putItem()?.alarmId}` });
     expect(undo[1]?.Update?.UpdateExpression).toContain('#pending - :one');
   });
 });
@@ -414,7 +434,7 @@ describe('rescheduling', () => {
     expect(res.body).toMatchObject({ status: 'PENDING', fireAt });
     expect(scheduler).toHaveReceivedCommandWith(UpdateScheduleCommand, {
       Name: `alarm-${ALARM}`,
-      ScheduleExpression: `at(${fireAt.slice(0, 19)})`,
+      ScheduleExpression: atLeadOf(Date.parse(fireAt)),
     });
   });
 

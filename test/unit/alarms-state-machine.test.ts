@@ -80,7 +80,8 @@ beforeEach(() => {
   sqs.reset();
   push.mockReset();
   push.mockResolvedValue({ kind: 'accepted' });
-  db.on(UpdateCommand).resolves({});
+  // A claim returns the alarm it claimed (ReturnValues ALL_NEW); other updates ignore the answer.
+  db.on(UpdateCommand).resolves({ Attributes: stored('PENDING') });
   db.on(TransactWriteCommand).resolves({});
   sqs.on(ChangeMessageVisibilityCommand).resolves({});
   sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
@@ -191,9 +192,10 @@ describe('a PENDING alarm', () => {
     expect(schedule).toMatchObject({
       GroupName: 'alarms',
       Name: `alarm-${ALARM}`,
-      ScheduleExpression: 'at(2030-01-01T09:00:00)',
+      // A minute and a margin early: the Scheduler's window cannot make it late (README "On time").
+      ScheduleExpression: 'at(2030-01-01T08:58:50)',
     });
-    expect(JSON.parse(schedule?.Target?.Input ?? '{}')).toEqual(message(3));
+    expect(JSON.parse(schedule?.Target?.Input ?? '{}')).toEqual({ ...message(3), fireAt: '2030-01-01T09:00:00.000Z' });
   });
 
   it('is cancelled: CANCELLED with its version bumped, counted off its account, schedule deleted', async () => {
@@ -307,13 +309,39 @@ describe('a PENDING alarm', () => {
     expect(claims()).toHaveLength(0);
   });
 
-  it('coming less than a second early waits out the rest and pushes at fireAt', async () => {
-    const fireAt = Date.now() + 400;
+  it('coming in its last two seconds waits out the rest, then is claimed and pushed at fireAt, not before', async () => {
+    const fireAt = Date.now() + 1_400;
     db.on(GetCommand).resolves({ Item: stored('PENDING', { fireAt: new Date(fireAt).toISOString() }) });
-    await sendDueAlarm(message(2), delivery());
+    let pushedAt = 0;
+    push.mockImplementation(async () => {
+      pushedAt = Date.now();
+      return { kind: 'accepted' };
+    });
+    await expect(sendDueAlarm(message(2), delivery())).resolves.toMatchObject({ outcome: 'sent' });
     expect(push).toHaveBeenCalledTimes(1);
+    expect(pushedAt).toBeGreaterThanOrEqual(fireAt);
+    // Claimed only at fireAt: until then the alarm may still be moved or cancelled.
     const claimedAt = Number(claims()[0]?.args[0].input.ExpressionAttributeValues?.[':now']);
     expect(claimedAt).toBeGreaterThanOrEqual(fireAt);
+  });
+
+  it('carrying its fireAt, is claimed with no read first: two requests in all (claim, finish)', async () => {
+    const alarm = stored('PENDING', { countedOnProfile: false });
+    db.on(UpdateCommand).resolves({ Attributes: alarm });
+    await expect(sendDueAlarm({ ...message(2), fireAt: alarm.fireAt }, delivery())).resolves.toMatchObject({
+      outcome: 'sent',
+    });
+    expect(db).not.toHaveReceivedCommand(GetCommand);
+    expect(db).not.toHaveReceivedCommand(TransactWriteCommand);
+    expect(db.calls()).toHaveLength(2);
+    expect(statusWrites()).toEqual(['SENT']);
+  });
+
+  it('carrying its fireAt and coming a minute early, is held on the queue with no DynamoDB request', async () => {
+    const fireAt = new Date(Date.now() + 45_500).toISOString();
+    await expect(sendDueAlarm({ ...message(2), fireAt }, delivery())).resolves.toEqual({ outcome: 'early' });
+    expect(db.calls()).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.DelaySeconds).toBe(44);
   });
 
   it('is recorded FAILED even when its account is being deleted (the counter is gone)', async () => {
@@ -372,8 +400,10 @@ describe('the push consumer', () => {
   it('fails only the records that must come back: a retry and a malformed message, not the sent one', async () => {
     const other = '01JCCCCCCCCCCCCCCCCCCCCCCC';
     db.on(GetCommand).resolves({ Item: stored('PENDING') });
-    db.on(GetCommand, { Key: { pk: `ACCOUNT#${ACCOUNT}`, sk: `ALARM#${other}` } }).resolves({
-      Item: stored('PENDING', { alarmId: other, sk: `ALARM#${other}`, deviceToken: 'device-2' }),
+    const otherAlarm = stored('PENDING', { alarmId: other, sk: `ALARM#${other}`, deviceToken: 'device-2' });
+    db.on(GetCommand, { Key: { pk: `ACCOUNT#${ACCOUNT}`, sk: `ALARM#${other}` } }).resolves({ Item: otherAlarm });
+    db.on(UpdateCommand, { Key: { pk: `ACCOUNT#${ACCOUNT}`, sk: `ALARM#${other}` } }).resolves({
+      Attributes: otherAlarm,
     });
     push.mockImplementation(async (p) => (p.deviceToken === 'device-2' ? UNAVAILABLE : { kind: 'accepted' }));
     const event: SQSEvent = {

@@ -15,7 +15,7 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { resolveAccountToken } from '../../lambdas/accounts/accounts.ts';
+import { resolveAccountToken } from '../../lambdas/accounts/index.ts';
 import { handler } from '../../lambdas/api/handler.ts';
 import { routes } from '../../lambdas/api/routes.ts';
 import { bearerAuthentication } from '../../lambdas/http/auth.ts';

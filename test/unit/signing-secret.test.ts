@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { deleteOwnAccount } from '../../lambdas/accounts/accounts.ts';
+import { deleteOwnAccount } from '../../lambdas/account-deletion/account-deletion.ts';
 import { requireSigningSecret, signingSecretOf } from '../../lambdas/accounts/signing-secret.ts';
 import { handler } from '../../lambdas/api/handler.ts';
 import { ConflictError } from '../../lambdas/shared/errors.ts';

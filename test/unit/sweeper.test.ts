@@ -3,7 +3,8 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { bucketsBetween, LOOKBACK_HOURS, sweep } from '../../lambdas/sweeper/sweep.ts';
+import { bucketsBetween, LOOKBACK_HOURS } from '../../lambdas/shared/due-index.ts';
+import { sweep } from '../../lambdas/sweeper/sweep.ts';
 import { UNIT_ENV } from '../support/unit-env.ts';
 
 const db = mockClient(DynamoDBDocumentClient);

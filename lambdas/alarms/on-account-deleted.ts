@@ -2,8 +2,8 @@
 import { inParallel } from '../shared/async.ts';
 import { DependencyUnavailableError } from '../shared/errors.ts';
 import type { Item } from '../shared/table.ts';
+import { deleteAlarmSchedule } from './alarm-arming.ts';
 import { isAlarmItem } from './alarm-items.ts';
-import { deleteAlarmSchedule } from './alarm-trigger.ts';
 
 /** Schedules deleted at once; an account may own many alarms, the Scheduler has a request quota. */
 const CONCURRENCY = 8;

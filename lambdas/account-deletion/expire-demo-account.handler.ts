@@ -1,10 +1,10 @@
 // Consumer of the account-expiry queue: deletes a demo account when its schedule fires.
 import type { SQSEvent } from 'aws-lambda';
+import { expireDemoAccountMessage } from '../accounts/messages.ts';
 import { logger } from '../shared/logger.ts';
 import { METRICS, MetricUnit, metrics, withMetrics } from '../shared/metrics.ts';
 import { processMessages } from '../shared/sqs-batch.ts';
-import { expireDemoAccount } from './accounts.ts';
-import { expireDemoAccountMessage } from './messages.ts';
+import { expireDemoAccount } from './account-deletion.ts';
 
 export const handler = withMetrics((event: SQSEvent) =>
   processMessages(event, expireDemoAccountMessage, async (message, { record }) => {

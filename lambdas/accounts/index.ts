@@ -1,0 +1,82 @@
+// What other capabilities may ask of accounts, and the parts of their transactions that touch an
+// account's profile: only accounts knows the profile's keys and attributes. Kept light (no Scheduler
+// client): every function that reads or writes a profile bundles it.
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { NotFoundError } from '../shared/errors.ts';
+import { type Item, tableName } from '../shared/table.ts';
+import { hashToken } from '../shared/tokens.ts';
+import { accountKey, findAccount, findTokenOwner } from './account-store.ts';
+
+export { requireSigningSecret, signingSecretOf } from './signing-secret.ts';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/**
+ * What one capability does when an account is deleted, given every item of the account's partition
+ * (its profile aside). Runs before those items, the profile and the token go; must be safe to repeat.
+ */
+export type AccountDeletionStep = (accountId: string, owned: readonly Item[]) => Promise<void>;
+
+/** When the demo account expires (epoch ms); undefined for a permanent account; 404 if there is none. */
+export async function demoExpiryOf(accountId: string): Promise<number | undefined> {
+  const account = await findAccount(accountId);
+  if (!account) throw new NotFoundError('No such account');
+  return account.expiresAt ? Date.parse(account.expiresAt) : undefined;
+}
+
+/** The account a bearer token belongs to, unless it is unknown or its demo time is over. */
+export async function resolveAccountToken(
+  token: string,
+  now: number,
+): Promise<{ accountId: string; demo: boolean } | undefined> {
+  const owner = await findTokenOwner(hashToken(token));
+  if (!owner) return undefined;
+  if (owner.expiresAt && Date.parse(owner.expiresAt) <= now) return undefined;
+  return { accountId: owner.accountId, demo: owner.demo };
+}
+
+/** Fails the transaction (ConditionalCheckFailed) unless the account exists. */
+export const accountExists = (accountId: string): TransactItem => ({
+  ConditionCheck: { TableName: tableName, Key: accountKey(accountId), ConditionExpression: 'attribute_exists(pk)' },
+});
+
+/**
+ * Counts one more PENDING alarm on the profile. Fails the transaction when the account is gone, or,
+ * with a `cap` (demo accounts), when it already has that many pending.
+ */
+export const countPendingAlarm = (accountId: string, cap?: number): TransactItem => ({
+  Update: {
+    TableName: tableName,
+    Key: accountKey(accountId),
+    UpdateExpression: 'SET #pending = if_not_exists(#pending, :zero) + :one',
+    ConditionExpression:
+      cap === undefined
+        ? 'attribute_exists(pk)'
+        : 'attribute_exists(pk) AND (attribute_not_exists(#pending) OR #pending < :cap)',
+    ExpressionAttributeNames: { '#pending': 'pendingAlarms' },
+    ExpressionAttributeValues: { ':zero': 0, ':one': 1, ...(cap === undefined ? {} : { ':cap': cap }) },
+  },
+});
+
+/** Counts one PENDING alarm less; fails the transaction when the account is gone or the count is 0. */
+export const uncountPendingAlarm = (accountId: string): TransactItem => ({
+  Update: {
+    TableName: tableName,
+    Key: accountKey(accountId),
+    UpdateExpression: 'SET #pending = #pending - :one',
+    ConditionExpression: 'attribute_exists(pk) AND #pending > :zero',
+    ExpressionAttributeNames: { '#pending': 'pendingAlarms' },
+    ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
+  },
+});
+
+/** Takes an absence's penalty off the account's score; fails the transaction when the account is gone. */
+export const scorePenalty = (accountId: string, penalty: number): TransactItem => ({
+  Update: {
+    TableName: tableName,
+    Key: accountKey(accountId),
+    UpdateExpression: 'SET score = score - :penalty',
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeValues: { ':penalty': penalty },
+  },
+});
