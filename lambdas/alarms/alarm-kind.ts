@@ -2,7 +2,8 @@
 // held, claimed, completed with their occurrence record and re-armed by the core; the push (with its
 // condition) is their action. One-off alarms keep their own path (alarm-claims.ts) with the same layout.
 import { ENV, FUNCTIONS, QUEUES, SCHEDULE_GROUPS } from '../../lib/definitions.ts';
-import type { TimerKind } from '../timers/index.ts';
+import { accountExists, countPendingAlarm, uncountPendingAlarm } from '../accounts/index.ts';
+import type { TimerKind } from '../timers/kind.ts';
 
 export const ALARM_KIND: TimerKind = {
   messageKind: 'send-due-alarm',
@@ -20,7 +21,8 @@ export const ALARM_KIND: TimerKind = {
   // The same schedule name as a one-off alarm's: an alarm is one or the other.
   schedulePrefix: 'alarm-',
   claimMs: FUNCTIONS.sendDueAlarm.timeoutSeconds * 1000,
-  pendingCounter: 'pendingAlarms',
+  // The same `pendingAlarms` counter one-off alarms keep: the demo cap counts both.
+  profile: { exists: accountExists, count: countPendingAlarm, uncount: uncountPendingAlarm },
   finishedAttribute: 'finishedAt',
   completedStatus: 'SENT',
 };

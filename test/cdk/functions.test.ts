@@ -32,6 +32,8 @@ const SDK_CLIENTS_OF: Record<FunctionKey, readonly string[]> = {
   expireDemoAccount: ['client-dynamodb', 'client-scheduler', 'client-sqs'],
   // A recurring alarm's occurrence, once done, arms the next one (a schedule, or a delayed message).
   sendDueAlarm: ['client-dynamodb', 'client-scheduler', 'client-secrets-manager', 'client-sqs'],
+  // Arms a recurring job's next run; holds and retries on its own queue.
+  runDueJob: ['client-dynamodb', 'client-scheduler', 'client-sqs'],
   markAbsentees: ['client-dynamodb', 'client-sqs'],
   sweep: ['client-dynamodb', 'client-sqs'],
 };
