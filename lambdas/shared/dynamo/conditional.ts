@@ -1,6 +1,7 @@
 // Conditional writes: every effect here happens once because its write is conditional, so "the condition
 // did not hold" is an expected answer, not an error. One place reads DynamoDB's ways of saying so.
 import { backoffMs, sleep } from '../async.ts';
+import { ConflictError } from '../errors.ts';
 
 type DynamoError = { name?: string; CancellationReasons?: { Code?: string }[] } | undefined;
 
@@ -24,6 +25,15 @@ export function isTransactionConditionFailure(error: unknown): boolean {
   const codes = cancellationCodes(error);
   if (!codes) return false;
   return codes.includes('ConditionalCheckFailed') && codes.every((c) => c === 'ConditionalCheckFailed' || c === 'None');
+}
+
+/**
+ * The index (in TransactItems) of the first item whose condition did not hold, when only conditions
+ * cancelled the transaction; undefined otherwise. Lets a transaction's items stand for its answers.
+ */
+export function firstFailedCondition(error: unknown): number | undefined {
+  if (!isTransactionConditionFailure(error)) return undefined;
+  return cancellationCodes(error)?.indexOf('ConditionalCheckFailed');
 }
 
 /** Two writers on one item at the same moment: DynamoDB refuses one of them rather than queue it. */
@@ -70,5 +80,18 @@ export async function retryingConflicts<T>(write: () => Promise<T>, attempts = C
       if (!isTransactionConflict(error) || attempt >= attempts) throw error;
       await sleep(backoffMs(attempt, 10, 1_000));
     }
+  }
+}
+
+/**
+ * For the API: retried like any conflict, and if it still loses after every attempt, a 409
+ * WRITE_CONFLICT the client may retry, never a 500.
+ */
+export async function retryingConflictsOr409<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await retryingConflicts(write);
+  } catch (error) {
+    if (!isTransactionConflict(error)) throw error;
+    throw new ConflictError('Another change to the same data was in progress; try again', 'WRITE_CONFLICT');
   }
 }
