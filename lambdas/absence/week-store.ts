@@ -1,5 +1,5 @@
 // DynamoDB access of weeks and attendance, and the batch's exactly-once effect (markAbsent).
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type PutCommandInput, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
 import { scorePenalty } from '../accounts/index.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
@@ -26,6 +26,10 @@ export interface AttendanceRow {
   readonly runId?: string;
 }
 
+/** A conditional put from the API: false when its condition did not hold, 409 if it keeps meeting transactions. */
+const putFromApi = (put: Omit<PutCommandInput, 'TableName'>): Promise<boolean> =>
+  conditionHeld(() => retryingConflictsOr409(() => dynamo.send(new PutCommand({ TableName: tableName, ...put }))));
+
 const { partitionKey: WEEK_END_PK, sortKey: WEEK_END_AT } = TABLE.indexes.weekEnd;
 
 /** `createdAt` lets a run leave out weeks added after it began, so a redelivered run fans out the same weeks. */
@@ -33,26 +37,19 @@ export async function insertWeek(week: Week, study: StudyRecord, createdAt: stri
   const endsAtMs = Date.parse(week.endsAt);
   // Only weeks of auto-attendance studies enter the index the nightly run reads (a sparse index).
   const indexed = study.autoAttendance ? { [WEEK_END_PK]: `WEEKEND#${dayBucket(endsAtMs)}` } : {};
-  return conditionHeld(() =>
-    retryingConflictsOr409(() =>
-      dynamo.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            pk: studyPk(week.studyId),
-            sk: weekSk(week.week),
-            type: 'week',
-            ...week,
-            [WEEK_END_AT]: week.endsAt,
-            createdAt,
-            ...indexed,
-            ...withTtl(study.ttl),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
-    ),
-  );
+  return putFromApi({
+    Item: {
+      pk: studyPk(week.studyId),
+      sk: weekSk(week.week),
+      type: 'week',
+      ...week,
+      [WEEK_END_AT]: week.endsAt,
+      createdAt,
+      ...indexed,
+      ...withTtl(study.ttl),
+    },
+    ConditionExpression: 'attribute_not_exists(pk)',
+  });
 }
 
 export async function findWeek(studyId: string, week: number): Promise<Week | undefined> {
@@ -126,25 +123,18 @@ export async function weekAttendance(studyId: string, week: number): Promise<Map
  * the batch's transaction on the same row is retried: the retry finds the absence (false) or no row.
  */
 export async function markAttendance(studyId: string, week: number, accountId: string, at: string): Promise<boolean> {
-  return conditionHeld(() =>
-    retryingConflictsOr409(() =>
-      dynamo.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            pk: attendancePk(studyId, week),
-            sk: memberSk(accountId),
-            accountId,
-            status: 'ATTENDANCE',
-            markedAt: at,
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR #status = :attendance',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':attendance': 'ATTENDANCE' },
-        }),
-      ),
-    ),
-  );
+  return putFromApi({
+    Item: {
+      pk: attendancePk(studyId, week),
+      sk: memberSk(accountId),
+      accountId,
+      status: 'ATTENDANCE',
+      markedAt: at,
+    },
+    ConditionExpression: 'attribute_not_exists(pk) OR #status = :attendance',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':attendance': 'ATTENDANCE' },
+  });
 }
 
 /**
