@@ -2,17 +2,18 @@
 // each chunk message handles one page of a week's participants. Every absentee is marked and penalised
 // in one conditional transaction, so runs may overlap, repeat, crash and be redelivered freely.
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { ENV } from '../../lib/definitions.ts';
+import { ENV, QUEUES } from '../../lib/definitions.ts';
 import { inParallel } from '../shared/async.ts';
 import { sqs } from '../shared/clients/sqs.ts';
 import { lazy, requireEnv } from '../shared/config.ts';
 import { DependencyUnavailableError, NotFoundError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { logger } from '../shared/logger.ts';
+import { METRICS, MetricUnit, metrics } from '../shared/metrics.ts';
 import { sendMessages } from '../shared/send-messages.ts';
 import { toIso } from '../shared/time.ts';
 import { windowEndingAt } from './absence-window.ts';
-import type { AbsenceChunkMessage, AbsenceRunMessage } from './messages.ts';
+import type { AbsenceChunkMessage, AbsenceMessage, AbsenceRunMessage } from './messages.ts';
 import {
   type AbsenceRun,
   closeChunk,
@@ -162,4 +163,30 @@ export async function markAbsenteesOfChunk(message: AbsenceChunkMessage, now: nu
 
 export async function failAbsenceRun(runId: string, now: number): Promise<void> {
   await failRun(runId, toIso(now));
+}
+
+/**
+ * One message of the absence queue: a run starts, or a chunk is marked. `sentAt` is when the message
+ * was first sent (the same on every redelivery); on the last attempt before the DLQ a failure is written
+ * on the run, so nobody waits for it to finish.
+ */
+export async function handleAbsenceMessage(
+  message: AbsenceMessage,
+  delivery: { sentAt: number; receiveCount: number; now: number },
+): Promise<void> {
+  const { sentAt, receiveCount, now } = delivery;
+  try {
+    if (message.kind === 'absence-run') {
+      await startAbsenceRun(message, sentAt, now);
+      metrics.addMetric(METRICS.absenceRunsStarted, MetricUnit.Count, 1);
+    } else {
+      const marked = await markAbsenteesOfChunk(message, now);
+      metrics.addMetric(METRICS.absencesMarked, MetricUnit.Count, marked);
+    }
+  } catch (error) {
+    if (receiveCount >= QUEUES.absence.maxReceiveCount) {
+      await failAbsenceRun(message.kind === 'absence-run' ? runIdOf(message, sentAt) : message.runId, now);
+    }
+    throw error;
+  }
 }

@@ -1,10 +1,9 @@
 // DynamoDB access for taking things apart: a study's partition, a study's weeks, a week's attendance
-// rows, and deletes by key in batches. Used when an account leaves a study or is deleted.
-import { BatchWriteCommand, type BatchWriteCommandOutput, DeleteCommand } from '@aws-sdk/lib-dynamodb';
-import { inParallel, sleep } from '../shared/async.ts';
+// rows, and a delete that may meet the batch's transaction. Used when an account leaves a study or is deleted.
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../shared/clients/dynamo.ts';
+import { retryingConflicts } from '../shared/dynamo/conditional.ts';
 import { type Key, queryAll, tableName } from '../shared/table.ts';
-import { retryingConflicts } from './conflict-retry.ts';
 import { attendancePk, studyPk, WEEK_PREFIX } from './study-keys.ts';
 
 /** Everything of a study's partition (meta, invitations, participants, weeks), for deleting an owned study. */
@@ -47,24 +46,4 @@ export async function deleteItem(key: Key): Promise<void> {
   await retryingConflicts(() =>
     dynamo.send(new DeleteCommand({ TableName: tableName, Key: { pk: key.pk, sk: key.sk } })),
   );
-}
-
-/** Deletes items 25 to a request, a few requests at once; deleting what is already gone is fine. */
-export async function deleteKeys(keys: readonly Key[]): Promise<void> {
-  const unique = [...new Map(keys.map((k) => [`${k.pk}\u0000${k.sk}`, k])).values()];
-  const batches: Key[][] = [];
-  for (let i = 0; i < unique.length; i += 25) batches.push(unique.slice(i, i + 25));
-  await inParallel(batches, 4, async (batch) => {
-    let requests: NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string] | undefined = batch.map((k) => ({
-      DeleteRequest: { Key: { pk: k.pk, sk: k.sk } },
-    }));
-    for (let attempt = 0; requests && requests.length > 0; attempt++) {
-      if (attempt > 0) await sleep(Math.random() * Math.min(1_000, 20 * 2 ** attempt));
-      const pending = requests;
-      const out: BatchWriteCommandOutput = await retryingConflicts(() =>
-        dynamo.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } })),
-      );
-      requests = out.UnprocessedItems?.[tableName];
-    }
-  });
 }

@@ -12,6 +12,11 @@ const invitationView = z.object({
   invitedAt: z.string(),
 });
 
+/** An account's standing in a study, as an invitation or an acceptance answers it. */
+const membershipView = z.object({ studyId: z.string(), accountId: z.string() });
+const invitedView = membershipView.extend({ status: z.literal('INVITED'), invitedAt: z.string() });
+const joinedView = membershipView.extend({ status: z.literal('JOINED'), joinedAt: z.string() });
+
 export const invitationRoutes = [
   defineRoute({
     key: 'POST /studies/{studyId}/participants',
@@ -21,15 +26,7 @@ export const invitationRoutes = [
     params: studyParams,
     body: z.strictObject({ accountId: z.string().regex(ID_PATTERN, 'is not an account id') }),
     responses: {
-      201: {
-        description: 'Invited',
-        schema: z.object({
-          studyId: z.string(),
-          accountId: z.string(),
-          status: z.literal('INVITED'),
-          invitedAt: z.string(),
-        }),
-      },
+      201: { description: 'Invited', schema: invitedView },
       400: { description: 'Bad input, or the owner inviting itself' },
       403: { description: 'Not the owner' },
       404: { description: 'No such study or account' },
@@ -53,15 +50,7 @@ export const invitationRoutes = [
     summary: 'Accept an invitation: the caller takes part, and is judged for weeks that end from now on',
     params: studyParams,
     responses: {
-      201: {
-        description: 'Joined',
-        schema: z.object({
-          studyId: z.string(),
-          accountId: z.string(),
-          status: z.literal('JOINED'),
-          joinedAt: z.string(),
-        }),
-      },
+      201: { description: 'Joined', schema: joinedView },
       404: { description: 'No such study, or no invitation to it' },
       409: { description: 'Taking part already (ALREADY_PARTICIPANT)' },
     },

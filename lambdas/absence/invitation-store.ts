@@ -1,11 +1,12 @@
 // DynamoDB access of invitations and membership changes: the owner invites, the invited account
 // accepts (and only then is a participant), declines or leaves. Both sides of each link are written in
 // one transaction, so the study's side and the account's own partition never disagree.
-import { BatchGetCommand, type BatchGetCommandOutput, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { accountExists } from '../accounts/index.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
+import { batchGet } from '../shared/dynamo/batch.ts';
+import { firstFailedCondition, retryingConflictsOr409 } from '../shared/dynamo/conditional.ts';
 import { queryAll, tableName } from '../shared/table.ts';
-import { retryingConflictsOr409 } from './conflict-retry.ts';
 import {
   INVITED_TO_PREFIX,
   invitedToKey,
@@ -26,14 +27,22 @@ export interface Invitation {
   readonly invitedAt: string;
 }
 
-/** The index of the first item of a cancelled transaction whose condition failed, or undefined. */
-function failedConditionAt(error: unknown): number | undefined {
-  const e = error as { name?: string; CancellationReasons?: { Code?: string }[] } | undefined;
-  if (e?.name !== 'TransactionCanceledException') return undefined;
-  const codes = (e.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
-  if (!codes.every((c) => c === 'ConditionalCheckFailed' || c === 'None')) return undefined;
-  const at = codes.indexOf('ConditionalCheckFailed');
-  return at < 0 ? undefined : at;
+type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
+
+/**
+ * Writes both sides of a link in one transaction: `done`, or the answer its first failed condition
+ * stands for (`answers` in the order of the items). Any other failure is thrown.
+ */
+async function linkOrAnswer<R>(items: TransactItems, done: R, answers: readonly R[]): Promise<R> {
+  try {
+    await retryingConflictsOr409(() => dynamo.send(new TransactWriteCommand({ TransactItems: items })));
+    return done;
+  } catch (error) {
+    const at = firstFailedCondition(error);
+    const answer = at === undefined ? undefined : answers[at];
+    if (answer === undefined) throw error;
+    return answer;
+  }
 }
 
 export type InviteResult = 'invited' | 'no-such-account' | 'no-such-study' | 'already-participant' | 'already-invited';
@@ -52,54 +61,43 @@ export async function insertInvitation(
     absencePenalty: study.absencePenalty,
     invitedAt,
   };
-  // In the order of the results they stand for, so the first failed condition names the answer.
-  const outcomes: InviteResult[] = ['no-such-account', 'no-such-study', 'already-participant', 'already-invited'];
-  try {
-    await retryingConflictsOr409(() =>
-      dynamo.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            accountExists(accountId),
-            { ConditionCheck: { TableName: tableName, Key: studyKey, ConditionExpression: 'attribute_exists(pk)' } },
-            {
-              ConditionCheck: {
-                TableName: tableName,
-                Key: { pk: studyKey.pk, sk: memberSk(accountId) },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: tableName,
-                Item: {
-                  pk: studyKey.pk,
-                  sk: inviteSk(accountId),
-                  type: 'invitation',
-                  studyId: study.studyId,
-                  accountId,
-                  invitedAt,
-                  ...withTtl(ttl),
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: tableName,
-                Item: { ...invitedToKey(accountId, study.studyId), ...invitation, ...withTtl(ttl) },
-              },
-            },
-          ],
-        }),
-      ),
-    );
-    return 'invited';
-  } catch (error) {
-    const at = failedConditionAt(error);
-    const outcome = at === undefined ? undefined : outcomes[at];
-    if (!outcome) throw error;
-    return outcome;
-  }
+  // The items stand in the order of the answers their failed conditions give.
+  return linkOrAnswer(
+    [
+      accountExists(accountId),
+      { ConditionCheck: { TableName: tableName, Key: studyKey, ConditionExpression: 'attribute_exists(pk)' } },
+      {
+        ConditionCheck: {
+          TableName: tableName,
+          Key: { pk: studyKey.pk, sk: memberSk(accountId) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        Put: {
+          TableName: tableName,
+          Item: {
+            pk: studyKey.pk,
+            sk: inviteSk(accountId),
+            type: 'invitation',
+            studyId: study.studyId,
+            accountId,
+            invitedAt,
+            ...withTtl(ttl),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        Put: {
+          TableName: tableName,
+          Item: { ...invitedToKey(accountId, study.studyId), ...invitation, ...withTtl(ttl) },
+        },
+      },
+    ],
+    'invited',
+    ['no-such-account', 'no-such-study', 'already-participant', 'already-invited'],
+  );
 }
 
 export type AcceptResult = 'joined' | 'no-such-study' | 'already-participant' | 'no-invitation';
@@ -112,54 +110,43 @@ export async function acceptInvitation(
   ttl?: number,
 ): Promise<AcceptResult> {
   const pk = studyPk(studyId);
-  const outcomes: AcceptResult[] = ['no-such-study', 'already-participant', 'no-invitation'];
-  try {
-    await retryingConflictsOr409(() =>
-      dynamo.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              ConditionCheck: {
-                TableName: tableName,
-                Key: { pk, sk: STUDY_SK },
-                ConditionExpression: 'attribute_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: tableName,
-                Item: {
-                  pk,
-                  sk: memberSk(accountId),
-                  type: 'participant',
-                  studyId,
-                  accountId,
-                  joinedAt,
-                  ...withTtl(ttl),
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Delete: {
-                TableName: tableName,
-                Key: { pk, sk: inviteSk(accountId) },
-                ConditionExpression: 'attribute_exists(pk)',
-              },
-            },
-            { Delete: { TableName: tableName, Key: invitedToKey(accountId, studyId) } },
-            { Put: { TableName: tableName, Item: { ...memberOfKey(accountId, studyId), studyId, ...withTtl(ttl) } } },
-          ],
-        }),
-      ),
-    );
-    return 'joined';
-  } catch (error) {
-    const at = failedConditionAt(error);
-    const outcome = at === undefined ? undefined : outcomes[at];
-    if (!outcome) throw error;
-    return outcome;
-  }
+  return linkOrAnswer(
+    [
+      {
+        ConditionCheck: {
+          TableName: tableName,
+          Key: { pk, sk: STUDY_SK },
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      },
+      {
+        Put: {
+          TableName: tableName,
+          Item: {
+            pk,
+            sk: memberSk(accountId),
+            type: 'participant',
+            studyId,
+            accountId,
+            joinedAt,
+            ...withTtl(ttl),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        Delete: {
+          TableName: tableName,
+          Key: { pk, sk: inviteSk(accountId) },
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      },
+      { Delete: { TableName: tableName, Key: invitedToKey(accountId, studyId) } },
+      { Put: { TableName: tableName, Item: { ...memberOfKey(accountId, studyId), studyId, ...withTtl(ttl) } } },
+    ],
+    'joined',
+    ['no-such-study', 'already-participant', 'no-invitation'],
+  );
 }
 
 /**
@@ -168,15 +155,7 @@ export async function acceptInvitation(
  */
 export async function standingIn(studyId: string, accountId: string): Promise<{ invited: boolean; member: boolean }> {
   const keys = [invitedToKey(accountId, studyId), memberOfKey(accountId, studyId)];
-  const found = new Set<string>();
-  let pending: Record<string, unknown>[] | undefined = keys;
-  while (pending && pending.length > 0) {
-    const out: BatchGetCommandOutput = await dynamo.send(
-      new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
-    );
-    for (const item of out.Responses?.[tableName] ?? []) found.add(String(item.sk));
-    pending = out.UnprocessedKeys?.[tableName]?.Keys;
-  }
+  const found = new Set((await batchGet(keys, { consistentRead: true })).map((item) => String(item.sk)));
   return { invited: found.has(keys[0]?.sk ?? ''), member: found.has(keys[1]?.sk ?? '') };
 }
 

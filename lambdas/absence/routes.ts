@@ -27,6 +27,12 @@ const studyView = z.object({
   absencePenalty: z.number().int(),
   createdAt: z.string(),
 });
+const attendanceMarkView = z.object({
+  studyId: z.string(),
+  week: z.number().int(),
+  accountId: z.string(),
+  status: z.literal('ATTENDANCE'),
+});
 const attendanceStatus = z.enum(['PENDING', 'ATTENDANCE', 'ABSENCE']);
 const runView = z.object({
   runId: z.string(),
@@ -124,15 +130,7 @@ export const studyRoutes = [
     summary: 'Mark the caller present for the week (participants who accepted their invitation only)',
     params: weekParams,
     responses: {
-      201: {
-        description: 'Marked',
-        schema: z.object({
-          studyId: z.string(),
-          week: z.number().int(),
-          accountId: z.string(),
-          status: z.literal('ATTENDANCE'),
-        }),
-      },
+      201: { description: 'Marked', schema: attendanceMarkView },
       403: forbidden,
       404: notFound,
       409: { description: 'Already marked absent (ALREADY_ABSENT), or a concurrent change (WRITE_CONFLICT): retry' },

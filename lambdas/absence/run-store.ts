@@ -1,10 +1,16 @@
 // DynamoDB access of absence runs and their chunk records: the bookkeeping that makes a run's counts
 // exact however often its messages are delivered. The marks themselves are in week-store.ts.
-import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../shared/clients/dynamo.ts';
-import { isConditionFailure, isTransactionConditionFailure } from '../shared/dynamo/conditional.ts';
+import { conditionHeld, retryingConflicts } from '../shared/dynamo/conditional.ts';
 import { tableName } from '../shared/table.ts';
-import { retryingConflicts } from './conflict-retry.ts';
 import { chunkKey, runKey, runTtl, withTtl } from './study-keys.ts';
 
 export type RunStatus = 'RUNNING' | 'DONE' | 'FAILED';
@@ -24,19 +30,15 @@ export interface AbsenceRun {
 }
 
 export async function insertRun(run: AbsenceRun): Promise<boolean> {
-  try {
-    await dynamo.send(
+  return conditionHeld(() =>
+    dynamo.send(
       new PutCommand({
         TableName: tableName,
         Item: { ...runKey(run.runId), type: 'absence-run', ...run, ...withTtl(runTtl(run.createdAt)) },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 export async function findRun(runId: string): Promise<AbsenceRun | undefined> {
@@ -48,32 +50,32 @@ export async function deleteRun(runId: string): Promise<void> {
   await dynamo.send(new DeleteCommand({ TableName: tableName, Key: runKey(runId) }));
 }
 
+/**
+ * A conditional update of the run's record, retried when it meets a chunk's transaction there; false
+ * when its condition did not hold.
+ */
+function updateRun(runId: string, update: Omit<UpdateCommandInput, 'TableName' | 'Key'>): Promise<boolean> {
+  return conditionHeld(() =>
+    retryingConflicts(() => dynamo.send(new UpdateCommand({ TableName: tableName, Key: runKey(runId), ...update }))),
+  );
+}
+
 /** Records how many weeks (= first chunks) the run has, once. */
 export async function planRun(runId: string, weeks: number, now: string): Promise<void> {
-  try {
-    await retryingConflicts(() =>
-      dynamo.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: runKey(runId),
-          UpdateExpression:
-            weeks === 0
-              ? 'SET planned = :true, weeks = :n, expectedChunks = :n, #status = :done, finishedAt = :now'
-              : 'SET planned = :true, weeks = :n, expectedChunks = :n',
-          ConditionExpression: 'attribute_exists(pk) AND planned = :false',
-          ExpressionAttributeNames: weeks === 0 ? { '#status': 'status' } : undefined,
-          ExpressionAttributeValues: {
-            ':true': true,
-            ':false': false,
-            ':n': weeks,
-            ...(weeks === 0 ? { ':done': 'DONE', ':now': now } : {}),
-          },
-        }),
-      ),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+  await updateRun(runId, {
+    UpdateExpression:
+      weeks === 0
+        ? 'SET planned = :true, weeks = :n, expectedChunks = :n, #status = :done, finishedAt = :now'
+        : 'SET planned = :true, weeks = :n, expectedChunks = :n',
+    ConditionExpression: 'attribute_exists(pk) AND planned = :false',
+    ExpressionAttributeNames: weeks === 0 ? { '#status': 'status' } : undefined,
+    ExpressionAttributeValues: {
+      ':true': true,
+      ':false': false,
+      ':n': weeks,
+      ...(weeks === 0 ? { ':done': 'DONE', ':now': now } : {}),
+    },
+  });
 }
 
 export type ChunkState = 'OPEN' | 'DONE';
@@ -92,35 +94,30 @@ export async function openChunk(input: {
 }): Promise<{ state: ChunkState; opened: boolean; next?: string }> {
   const key = chunkKey(input.runId, input.chunkId);
   const record = { ...key, state: 'OPEN', ...(input.next ? { next: input.next } : {}), ...withTtl(runTtl(input.now)) };
-  try {
-    if (input.next) {
-      await retryingConflicts(() =>
-        dynamo.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Put: { TableName: tableName, Item: record, ConditionExpression: 'attribute_not_exists(pk)' } },
-              {
-                Update: {
-                  TableName: tableName,
-                  Key: runKey(input.runId),
-                  UpdateExpression: 'ADD expectedChunks :one',
-                  ConditionExpression: 'attribute_exists(pk)',
-                  ExpressionAttributeValues: { ':one': 1 },
-                },
+  const put = { TableName: tableName, Item: record, ConditionExpression: 'attribute_not_exists(pk)' };
+  const withNextPage = () =>
+    retryingConflicts(() =>
+      dynamo.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: put },
+            {
+              Update: {
+                TableName: tableName,
+                Key: runKey(input.runId),
+                UpdateExpression: 'ADD expectedChunks :one',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeValues: { ':one': 1 },
               },
-            ],
-          }),
-        ),
-      );
-    } else {
-      // No page after it: nothing to add to the run, so the run's record (every chunk's hot spot) is left alone.
-      await dynamo.send(
-        new PutCommand({ TableName: tableName, Item: record, ConditionExpression: 'attribute_not_exists(pk)' }),
-      );
-    }
+            },
+          ],
+        }),
+      ),
+    );
+  // No page after it: nothing to add to the run, so the run's record (every chunk's hot spot) is left alone.
+  const alone = () => dynamo.send(new PutCommand(put));
+  if (await conditionHeld(input.next ? withNextPage : alone)) {
     return { state: 'OPEN', opened: true, ...(input.next ? { next: input.next } : {}) };
-  } catch (error) {
-    if (!isConditionFailure(error) && !isTransactionConditionFailure(error)) throw error;
   }
   const out = await dynamo.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
   // No record and the put failed: the run itself is gone (expired); there is nothing to add to.
@@ -134,8 +131,8 @@ export async function openChunk(input: {
  * transaction, on condition that the chunk is still OPEN. False when another delivery closed it first.
  */
 export async function closeChunk(input: { runId: string; chunkId: string; absences: number }): Promise<boolean> {
-  try {
-    await retryingConflicts(() =>
+  return conditionHeld(() =>
+    retryingConflicts(() =>
       dynamo.send(
         new TransactWriteCommand({
           TransactItems: [
@@ -161,49 +158,25 @@ export async function closeChunk(input: { runId: string; chunkId: string; absenc
           ],
         }),
       ),
-    );
-    return true;
-  } catch (error) {
-    if (isTransactionConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /** DONE once every expected chunk is recorded (planned first, so an early chunk can't finish the run). */
 export async function finishRunIfComplete(runId: string, now: string): Promise<void> {
-  try {
-    await retryingConflicts(() =>
-      dynamo.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: runKey(runId),
-          UpdateExpression: 'SET #status = :done, finishedAt = :now',
-          ConditionExpression: '#status = :running AND planned = :true AND doneChunks = expectedChunks',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':done': 'DONE', ':running': 'RUNNING', ':true': true, ':now': now },
-        }),
-      ),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+  await updateRun(runId, {
+    UpdateExpression: 'SET #status = :done, finishedAt = :now',
+    ConditionExpression: '#status = :running AND planned = :true AND doneChunks = expectedChunks',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':done': 'DONE', ':running': 'RUNNING', ':true': true, ':now': now },
+  });
 }
 
 export async function failRun(runId: string, now: string): Promise<void> {
-  try {
-    await retryingConflicts(() =>
-      dynamo.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: runKey(runId),
-          UpdateExpression: 'SET #status = :failed, finishedAt = :now',
-          ConditionExpression: '#status = :running',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':failed': 'FAILED', ':running': 'RUNNING', ':now': now },
-        }),
-      ),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+  await updateRun(runId, {
+    UpdateExpression: 'SET #status = :failed, finishedAt = :now',
+    ConditionExpression: '#status = :running',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':failed': 'FAILED', ':running': 'RUNNING', ':now': now },
+  });
 }

@@ -1,7 +1,8 @@
 // Taking an account out of a study, and deleting a study: used when an account leaves (or declines) and
 // when it is deleted. Every step is safe to repeat, so a crash halfway is finished by the retry.
+import { batchDelete } from '../shared/dynamo/batch.ts';
 import type { Key } from '../shared/table.ts';
-import { attendanceKeysOf, deleteItem, deleteKeys, studyItems, weekNumbersOf } from './deletion-store.ts';
+import { attendanceKeysOf, deleteItem, studyItems, weekNumbersOf } from './deletion-store.ts';
 import {
   attendancePk,
   INVITE_PREFIX,
@@ -23,13 +24,13 @@ import {
 export async function leaveStudy(studyId: string, accountId: string): Promise<void> {
   await deleteItem({ pk: studyPk(studyId), sk: memberSk(accountId) });
   const weeks = await weekNumbersOf(studyId);
-  await deleteKeys(weeks.map((week) => ({ pk: attendancePk(studyId, week), sk: memberSk(accountId) })));
+  await batchDelete(weeks.map((week) => ({ pk: attendancePk(studyId, week), sk: memberSk(accountId) })));
   await deleteItem(memberOfKey(accountId, studyId));
 }
 
 /** Declines (or, for the owner's side, withdraws) an open invitation: both sides. */
 export async function dropInvitation(studyId: string, accountId: string): Promise<void> {
-  await deleteKeys([{ pk: studyPk(studyId), sk: inviteSk(accountId) }, invitedToKey(accountId, studyId)]);
+  await batchDelete([{ pk: studyPk(studyId), sk: inviteSk(accountId) }, invitedToKey(accountId, studyId)]);
 }
 
 /**
@@ -48,5 +49,5 @@ export async function deleteStudy(studyId: string): Promise<void> {
     else if (sk.startsWith(INVITE_PREFIX)) keys.push(invitedToKey(sk.slice(INVITE_PREFIX.length), studyId), own);
     else if (sk.startsWith(WEEK_PREFIX)) keys.push(...(await attendanceKeysOf(studyId, Number(item.week))), own);
   }
-  await deleteKeys(keys);
+  await batchDelete(keys);
 }

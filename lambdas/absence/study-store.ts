@@ -2,8 +2,8 @@
 // changes are in invitation-store.ts; weeks and attendance in week-store.ts; runs in run-store.ts.
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../shared/clients/dynamo.ts';
+import { retryingConflictsOr409 } from '../shared/dynamo/conditional.ts';
 import { tableName } from '../shared/table.ts';
-import { retryingConflictsOr409 } from './conflict-retry.ts';
 import { MEMBER_PREFIX, memberSk, ownsKey, STUDY_SK, studyPk, withTtl } from './study-keys.ts';
 
 export interface Study {

@@ -1,18 +1,12 @@
 // DynamoDB access of weeks and attendance, and the batch's exactly-once effect (markAbsent).
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type PutCommandInput, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
 import { scorePenalty } from '../accounts/index.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
-import { isConditionFailure, isTransactionConditionFailure } from '../shared/dynamo/conditional.ts';
+import { batchGet } from '../shared/dynamo/batch.ts';
+import { conditionHeld, retryingConflicts, retryingConflictsOr409 } from '../shared/dynamo/conditional.ts';
 import { queryAll, tableName } from '../shared/table.ts';
 import { dayBucket, dayBucketsOf, type Window } from './absence-window.ts';
-import { retryingConflicts, retryingConflictsOr409 } from './conflict-retry.ts';
 import { attendancePk, memberSk, studyPk, weekSk, withTtl } from './study-keys.ts';
 import type { StudyRecord } from './study-store.ts';
 
@@ -32,6 +26,10 @@ export interface AttendanceRow {
   readonly runId?: string;
 }
 
+/** A conditional put from the API: false when its condition did not hold, 409 if it keeps meeting transactions. */
+const putFromApi = (put: Omit<PutCommandInput, 'TableName'>): Promise<boolean> =>
+  conditionHeld(() => retryingConflictsOr409(() => dynamo.send(new PutCommand({ TableName: tableName, ...put }))));
+
 const { partitionKey: WEEK_END_PK, sortKey: WEEK_END_AT } = TABLE.indexes.weekEnd;
 
 /** `createdAt` lets a run leave out weeks added after it began, so a redelivered run fans out the same weeks. */
@@ -39,30 +37,19 @@ export async function insertWeek(week: Week, study: StudyRecord, createdAt: stri
   const endsAtMs = Date.parse(week.endsAt);
   // Only weeks of auto-attendance studies enter the index the nightly run reads (a sparse index).
   const indexed = study.autoAttendance ? { [WEEK_END_PK]: `WEEKEND#${dayBucket(endsAtMs)}` } : {};
-  try {
-    await retryingConflictsOr409(() =>
-      dynamo.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            pk: studyPk(week.studyId),
-            sk: weekSk(week.week),
-            type: 'week',
-            ...week,
-            [WEEK_END_AT]: week.endsAt,
-            createdAt,
-            ...indexed,
-            ...withTtl(study.ttl),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  return putFromApi({
+    Item: {
+      pk: studyPk(week.studyId),
+      sk: weekSk(week.week),
+      type: 'week',
+      ...week,
+      [WEEK_END_AT]: week.endsAt,
+      createdAt,
+      ...indexed,
+      ...withTtl(study.ttl),
+    },
+    ConditionExpression: 'attribute_not_exists(pk)',
+  });
 }
 
 export async function findWeek(studyId: string, week: number): Promise<Week | undefined> {
@@ -107,25 +94,15 @@ export async function attendanceRows(
   week: number,
   accountIds: readonly string[],
 ): Promise<Map<string, AttendanceRow>> {
+  const keys = accountIds.map((id) => ({ pk: attendancePk(studyId, week), sk: memberSk(id) }));
   const rows = new Map<string, AttendanceRow>();
-  for (let i = 0; i < accountIds.length; i += 100) {
-    let keys: Record<string, unknown>[] | undefined = accountIds
-      .slice(i, i + 100)
-      .map((id) => ({ pk: attendancePk(studyId, week), sk: memberSk(id) }));
-    while (keys && keys.length > 0) {
-      const out: BatchGetCommandOutput = await dynamo.send(
-        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }),
-      );
-      for (const item of out.Responses?.[tableName] ?? []) {
-        const row = item as AttendanceRow;
-        rows.set(row.accountId, {
-          accountId: row.accountId,
-          status: row.status,
-          ...(row.runId ? { runId: row.runId } : {}),
-        });
-      }
-      keys = out.UnprocessedKeys?.[tableName]?.Keys;
-    }
+  for (const item of await batchGet(keys, { consistentRead: true })) {
+    const row = item as AttendanceRow;
+    rows.set(row.accountId, {
+      accountId: row.accountId,
+      status: row.status,
+      ...(row.runId ? { runId: row.runId } : {}),
+    });
   }
   return rows;
 }
@@ -146,29 +123,18 @@ export async function weekAttendance(studyId: string, week: number): Promise<Map
  * the batch's transaction on the same row is retried: the retry finds the absence (false) or no row.
  */
 export async function markAttendance(studyId: string, week: number, accountId: string, at: string): Promise<boolean> {
-  try {
-    await retryingConflictsOr409(() =>
-      dynamo.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            pk: attendancePk(studyId, week),
-            sk: memberSk(accountId),
-            accountId,
-            status: 'ATTENDANCE',
-            markedAt: at,
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR #status = :attendance',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':attendance': 'ATTENDANCE' },
-        }),
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  return putFromApi({
+    Item: {
+      pk: attendancePk(studyId, week),
+      sk: memberSk(accountId),
+      accountId,
+      status: 'ATTENDANCE',
+      markedAt: at,
+    },
+    ConditionExpression: 'attribute_not_exists(pk) OR #status = :attendance',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':attendance': 'ATTENDANCE' },
+  });
 }
 
 /**
@@ -187,8 +153,8 @@ export async function markAbsent(input: {
   runId: string;
   at: string;
 }): Promise<boolean> {
-  try {
-    await retryingConflicts(() =>
+  return conditionHeld(() =>
+    retryingConflicts(() =>
       dynamo.send(
         new TransactWriteCommand({
           TransactItems: [
@@ -218,10 +184,6 @@ export async function markAbsent(input: {
           ],
         }),
       ),
-    );
-    return true;
-  } catch (error) {
-    if (isTransactionConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }

@@ -3,6 +3,7 @@ import { DeleteCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dy
 import { TABLE } from '../../lib/definitions.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
 import { dueEntry, dueItems } from '../shared/due-index.ts';
+import { transactWrite } from '../shared/dynamo/conditional.ts';
 import { accountPk, type Item, queryAll, tableName } from '../shared/table.ts';
 import { toEpochSeconds } from '../shared/time.ts';
 
@@ -127,12 +128,10 @@ export async function deleteAccountAndToken(accountId: string): Promise<void> {
   );
   if (!out.Item) return;
   const { tokenHash } = out.Item as AccountItem;
-  await dynamo.send(
-    new TransactWriteCommand({
-      TransactItems: [
-        { Delete: { TableName: tableName, Key: tokenKey(tokenHash) } },
-        { Delete: { TableName: tableName, Key: accountKey(accountId) } },
-      ],
-    }),
-  );
+  await transactWrite({
+    TransactItems: [
+      { Delete: { TableName: tableName, Key: tokenKey(tokenHash) } },
+      { Delete: { TableName: tableName, Key: accountKey(accountId) } },
+    ],
+  });
 }

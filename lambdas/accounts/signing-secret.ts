@@ -4,10 +4,10 @@
 // creates it. It goes when the account goes (everything in the partition does); a demo account's expires
 // with it (TTL as a backstop).
 import { randomBytes } from 'node:crypto';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
-import { isTransactionConditionFailure } from '../shared/dynamo/conditional.ts';
+import { isTransactionConditionFailure, transactWrite } from '../shared/dynamo/conditional.ts';
 import { ConflictError, NotFoundError } from '../shared/errors.ts';
 import { accountPk, tableName } from '../shared/table.ts';
 import { toEpochSeconds, toIso } from '../shared/time.ts';
@@ -32,32 +32,30 @@ export async function replaceSigningSecret(owner: { accountId: string; demo: boo
   }
   const signingSecret = newSigningSecret();
   try {
-    await dynamo.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          // Never a secret for an account being deleted: it would outlive the account.
-          {
-            ConditionCheck: {
-              TableName: tableName,
-              Key: accountKey(owner.accountId),
-              ConditionExpression: 'attribute_exists(pk)',
+    await transactWrite({
+      TransactItems: [
+        // Never a secret for an account being deleted: it would outlive the account.
+        {
+          ConditionCheck: {
+            TableName: tableName,
+            Key: accountKey(owner.accountId),
+            ConditionExpression: 'attribute_exists(pk)',
+          },
+        },
+        {
+          Put: {
+            TableName: tableName,
+            Item: {
+              ...secretKey(owner.accountId),
+              type: 'signing-secret',
+              signingSecret,
+              createdAt: toIso(now),
+              ...ttl,
             },
           },
-          {
-            Put: {
-              TableName: tableName,
-              Item: {
-                ...secretKey(owner.accountId),
-                type: 'signing-secret',
-                signingSecret,
-                createdAt: toIso(now),
-                ...ttl,
-              },
-            },
-          },
-        ],
-      }),
-    );
+        },
+      ],
+    });
   } catch (error) {
     if (isTransactionConditionFailure(error)) throw new NotFoundError('No such account');
     throw error;

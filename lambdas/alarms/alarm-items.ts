@@ -2,12 +2,12 @@
 // it decrements the `pendingAlarms` counter on the account's profile (a transaction part accounts hands
 // out) in the same transaction, so the demo
 // cap can never drift from the alarms themselves. Only the alarm-* files know this layout.
-import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
 import { uncountPendingAlarm } from '../accounts/index.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
 import { dueEntry as dueIndexEntry } from '../shared/due-index.ts';
-import { cancellationCodes, conditionHeld } from '../shared/dynamo/conditional.ts';
+import { cancellationCodes, conditionHeld, transactWrite } from '../shared/dynamo/conditional.ts';
 import type { RepeatRule } from '../shared/recurrence.ts';
 import { accountPk, tableName } from '../shared/table.ts';
 
@@ -109,11 +109,7 @@ export async function leavePending(alarm: Alarm, update: AlarmUpdate): Promise<b
   const alarmUpdate = { TableName: tableName, Key: alarmKey(accountId, alarmId), ...update };
   if (!alarm.countedOnProfile) return conditionHeld(() => dynamo.send(new UpdateCommand(alarmUpdate)));
   try {
-    await dynamo.send(
-      new TransactWriteCommand({
-        TransactItems: [{ Update: alarmUpdate }, uncountPendingAlarm(accountId)],
-      }),
-    );
+    await transactWrite({ TransactItems: [{ Update: alarmUpdate }, uncountPendingAlarm(accountId)] });
     return true;
   } catch (error) {
     const codes = cancellationCodes(error);

@@ -1,11 +1,11 @@
 // What clients change about their alarms: create, reschedule (and its undo), cancel, and the reads
 // behind the alarm routes.
-import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
 import { accountExists, countPendingAlarm, uncountPendingAlarm } from '../accounts/index.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
 import { dueItems } from '../shared/due-index.ts';
-import { cancellationCodes, conditionHeld, ifConditionHolds } from '../shared/dynamo/conditional.ts';
+import { cancellationCodes, conditionHeld, ifConditionHolds, transactWrite } from '../shared/dynamo/conditional.ts';
 import { accountPk, tableName } from '../shared/table.ts';
 import {
   ALARM_DUE,
@@ -39,29 +39,27 @@ export async function insertAlarm(
 ): Promise<InsertOutcome> {
   const capped = options.pendingCap !== undefined;
   try {
-    await dynamo.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: tableName,
-              Item: {
-                ...alarmKey(alarm.accountId, alarm.alarmId),
-                type: 'alarm',
-                ...alarm,
-                ...dueEntry(alarm.fireAt),
-                ...(options.ttl === undefined ? {} : { [TABLE.ttlAttribute]: options.ttl }),
-              },
-              ConditionExpression: 'attribute_not_exists(pk)',
+    await transactWrite({
+      TransactItems: [
+        {
+          Put: {
+            TableName: tableName,
+            Item: {
+              ...alarmKey(alarm.accountId, alarm.alarmId),
+              type: 'alarm',
+              ...alarm,
+              ...dueEntry(alarm.fireAt),
+              ...(options.ttl === undefined ? {} : { [TABLE.ttlAttribute]: options.ttl }),
             },
+            ConditionExpression: 'attribute_not_exists(pk)',
           },
-          // Only a demo account's alarms are counted (the counter is its cap); another's profile is only checked.
-          alarm.countedOnProfile
-            ? countPendingAlarm(alarm.accountId, options.pendingCap)
-            : accountExists(alarm.accountId),
-        ],
-      }),
-    );
+        },
+        // Only a demo account's alarms are counted (the counter is its cap); another's profile is only checked.
+        alarm.countedOnProfile
+          ? countPendingAlarm(alarm.accountId, options.pendingCap)
+          : accountExists(alarm.accountId),
+      ],
+    });
     return 'inserted';
   } catch (error) {
     const [, profile] = cancellationCodes(error) ?? [];
@@ -204,9 +202,5 @@ export async function removeUnarmedAlarm(alarm: Alarm): Promise<void> {
     await dynamo.send(new DeleteCommand(remove));
     return;
   }
-  await dynamo.send(
-    new TransactWriteCommand({
-      TransactItems: [{ Delete: remove }, uncountPendingAlarm(alarm.accountId)],
-    }),
-  );
+  await transactWrite({ TransactItems: [{ Delete: remove }, uncountPendingAlarm(alarm.accountId)] });
 }

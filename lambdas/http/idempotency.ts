@@ -16,7 +16,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { Context } from 'aws-lambda';
 import { FUNCTIONS, type RouteKey, TABLE } from '../../lib/definitions.ts';
 import { dynamoDb } from '../shared/clients/dynamo.ts';
-import { AppError, ConflictError, DependencyUnavailableError, type ErrorDetail } from '../shared/errors.ts';
+import { AppError, answering, ConflictError, DependencyUnavailableError, type ErrorDetail } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { tableName } from '../shared/table.ts';
 import { errorToResponse, toResponse } from './http.ts';
@@ -39,9 +39,7 @@ export class IdempotencyKeyInUseError extends ConflictError {
   }
 }
 
-export class IdempotencyKeyReusedError extends AppError {
-  readonly status = 422;
-  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+export class IdempotencyKeyReusedError extends answering(422, 'IDEMPOTENCY_KEY_REUSED') {
   constructor() {
     super('This Idempotency-Key was used with a different request; a new request needs a new key');
   }

@@ -19,51 +19,40 @@ export abstract class AppError extends Error {
   }
 }
 
-export class ValidationError extends AppError {
-  readonly status = 400;
-  readonly code = 'VALIDATION_FAILED';
+/** The base of an error class that answers with `status` and `code`: `extends answering(404, 'NOT_FOUND')`. */
+export function answering(status: number, code: string) {
+  return class extends AppError {
+    readonly status = status;
+    readonly code = code;
+  };
 }
-export class MalformedRequestError extends AppError {
-  readonly status = 400;
-  readonly code = 'MALFORMED_REQUEST';
-}
-export class UnauthorizedError extends AppError {
-  readonly status = 401;
-  readonly code = 'UNAUTHORIZED';
+
+export class ValidationError extends answering(400, 'VALIDATION_FAILED') {}
+export class MalformedRequestError extends answering(400, 'MALFORMED_REQUEST') {}
+export class UnauthorizedError extends answering(401, 'UNAUTHORIZED') {
   constructor(message = 'A valid bearer token is required') {
     super(message);
   }
 }
-export class ForbiddenError extends AppError {
-  readonly status = 403;
-  readonly code = 'FORBIDDEN';
-}
-export class NotFoundError extends AppError {
-  readonly status = 404;
-  readonly code = 'NOT_FOUND';
-}
-export class MethodNotAllowedError extends AppError {
-  readonly status = 405;
-  readonly code = 'METHOD_NOT_ALLOWED';
+export class ForbiddenError extends answering(403, 'FORBIDDEN') {}
+export class NotFoundError extends answering(404, 'NOT_FOUND') {}
+export class MethodNotAllowedError extends answering(405, 'METHOD_NOT_ALLOWED') {
   constructor(readonly allowed: readonly string[]) {
     super(`Allowed methods: ${allowed.join(', ')}`);
   }
 }
+/** `code` says which conflict (ALREADY_INVITED, WRITE_CONFLICT, …). */
 export class ConflictError extends AppError {
   readonly status = 409;
-  readonly code: string;
-  constructor(message: string, code = 'CONFLICT') {
+  constructor(
+    message: string,
+    readonly code = 'CONFLICT',
+  ) {
     super(message);
-    this.code = code;
   }
 }
-export class PayloadTooLargeError extends AppError {
-  readonly status = 413;
-  readonly code = 'PAYLOAD_TOO_LARGE';
-}
-export class RateLimitedError extends AppError {
-  readonly status = 429;
-  readonly code = 'RATE_LIMITED';
+export class PayloadTooLargeError extends answering(413, 'PAYLOAD_TOO_LARGE') {}
+export class RateLimitedError extends answering(429, 'RATE_LIMITED') {
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
@@ -72,7 +61,4 @@ export class RateLimitedError extends AppError {
   }
 }
 /** A dependency (the Scheduler, Secrets Manager) failed; the request may be retried. Never caused by input. */
-export class DependencyUnavailableError extends AppError {
-  readonly status = 503;
-  readonly code = 'DEPENDENCY_UNAVAILABLE';
-}
+export class DependencyUnavailableError extends answering(503, 'DEPENDENCY_UNAVAILABLE') {}

@@ -221,16 +221,7 @@ export class ConsoleModel {
       const status = str(a.status) ?? 'PENDING';
       if (status === 'PENDING') {
         const schedule = scheduleOf(SCHEDULE_GROUPS.alarms.id, SHAPES.alarmScheduleName(alarmId));
-        const scheduleAt = schedule ? firesOf(schedule, now, DAY_MS)[0] : undefined;
-        upcoming.push({
-          id: `alarm:${alarmId}`,
-          kind: 'alarm',
-          label,
-          dueAt: fireAt,
-          ...(schedule ? { group: schedule.group, expression: schedule.expression } : {}),
-          ...(scheduleAt === undefined ? {} : { scheduleAt }),
-          ...(fireAt < now ? { overdue: true } : {}),
-        });
+        upcoming.push(dueEntry({ id: `alarm:${alarmId}`, kind: 'alarm', label, dueAt: fireAt }, schedule, now));
       } else if (status === 'SENT' || status === 'FAILED' || status === 'SKIPPED') {
         const sentAt = time(a.sentAt);
         const lagMs = sentAt === undefined ? undefined : sentAt - fireAt;
@@ -256,16 +247,7 @@ export class ConsoleModel {
       const label = `${str(p.nickname) ?? accountId}`;
       demoNow.set(accountId, { label, dueAt: expiresAt });
       const schedule = scheduleOf(SCHEDULE_GROUPS.demoAccounts.id, SHAPES.demoScheduleName(accountId));
-      const scheduleAt = schedule ? firesOf(schedule, now, DAY_MS)[0] : undefined;
-      upcoming.push({
-        id: `demo:${accountId}`,
-        kind: 'demo-expiry',
-        label,
-        dueAt: expiresAt,
-        ...(schedule ? { group: schedule.group, expression: schedule.expression } : {}),
-        ...(scheduleAt === undefined ? {} : { scheduleAt }),
-        ...(expiresAt < now ? { overdue: true } : {}),
-      });
+      upcoming.push(dueEntry({ id: `demo:${accountId}`, kind: 'demo-expiry', label, dueAt: expiresAt }, schedule, now));
     }
 
     const oneOffNow = new Map<string, { label: string; dueAt: number; kind: EntryKind }>();
@@ -428,6 +410,21 @@ export class ConsoleModel {
     });
     this.observedFired.length = Math.min(this.observedFired.length, MAX_FIRED);
   }
+}
+
+/** A due item with the schedule that should fire it (if one exists), and whether it is overdue. */
+function dueEntry(
+  entry: Pick<UpcomingEntry, 'id' | 'kind' | 'label'> & { dueAt: number },
+  schedule: ScheduleRecord | undefined,
+  now: number,
+): UpcomingEntry {
+  const scheduleAt = schedule ? firesOf(schedule, now, DAY_MS)[0] : undefined;
+  return {
+    ...entry,
+    ...(schedule ? { group: schedule.group, expression: schedule.expression } : {}),
+    ...(scheduleAt === undefined ? {} : { scheduleAt }),
+    ...(entry.dueAt < now ? { overdue: true } : {}),
+  };
 }
 
 const earliest = (e: UpcomingEntry): number =>

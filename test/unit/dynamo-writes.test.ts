@@ -10,9 +10,11 @@ import {
   CONFLICT_ATTEMPTS,
   cancellationCodes,
   conditionHeld,
+  firstFailedCondition,
   ifConditionHolds,
   isTransactionConflict,
   retryingConflicts,
+  retryingConflictsOr409,
 } from '../../lambdas/shared/dynamo/conditional.ts';
 import { sendMessages } from '../../lambdas/shared/send-messages.ts';
 import { UNIT_ENV } from '../support/unit-env.ts';
@@ -70,6 +72,12 @@ describe('a cancelled transaction', () => {
     expect(cancellationCodes(named('ConditionalCheckFailedException'))).toBeUndefined();
   });
 
+  it('names the first item whose condition failed, only when conditions alone cancelled it', () => {
+    expect(firstFailedCondition(cancelled('None', 'ConditionalCheckFailed', 'ConditionalCheckFailed'))).toBe(1);
+    expect(firstFailedCondition(cancelled('ConditionalCheckFailed', 'TransactionConflict'))).toBeUndefined();
+    expect(firstFailedCondition(named('ConditionalCheckFailedException'))).toBeUndefined();
+  });
+
   it('counts as a conflict when any item conflicted, or the whole transaction did', () => {
     expect(isTransactionConflict(cancelled('None', 'TransactionConflict'))).toBe(true);
     expect(isTransactionConflict(named('TransactionConflictException'))).toBe(true);
@@ -103,6 +111,15 @@ describe('a write that lost a conflict', () => {
     await expect(retryingConflicts(refused)).rejects.toThrow('TransactionCanceledException');
     expect(refused).toHaveBeenCalledTimes(1);
   });
+
+  it('through the API, becomes a 409 WRITE_CONFLICT once it has lost every attempt', async () => {
+    vi.useFakeTimers();
+    const losing = vi.fn(() => Promise.reject(named('TransactionConflictException')));
+    const result = retryingConflictsOr409(losing).catch((error: unknown) => error);
+    await vi.runAllTimersAsync();
+    expect(await result).toMatchObject({ status: 409, code: 'WRITE_CONFLICT' });
+    expect(losing).toHaveBeenCalledTimes(CONFLICT_ATTEMPTS);
+  });
 });
 
 describe('batch writes', () => {
@@ -118,6 +135,15 @@ describe('batch writes', () => {
     await done;
     const sizes = db.commandCalls(BatchWriteCommand).map((c) => c.args[0].input.RequestItems?.[TABLE]?.length);
     expect(sizes.sort()).toEqual([2, 25, 5].sort());
+  });
+
+  it('send a request again when it met a transaction on one of its items', async () => {
+    vi.useFakeTimers();
+    db.on(BatchWriteCommand).rejectsOnce(named('TransactionConflictException')).resolves({});
+    const done = batchDelete([{ pk: 'a', sk: '1' }]);
+    await vi.runAllTimersAsync();
+    await done;
+    expect(db).toHaveReceivedCommandTimes(BatchWriteCommand, 2);
   });
 
   it('delete each key once, however often it is named', async () => {

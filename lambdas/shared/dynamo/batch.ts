@@ -9,6 +9,7 @@ import {
 import { backoffMs, batchesOf, inParallel, sleep } from '../async.ts';
 import { dynamo } from '../clients/dynamo.ts';
 import { type Key, tableName } from '../table.ts';
+import { retryingConflicts } from './conditional.ts';
 
 export const BATCH_GET_KEYS = 100;
 export const BATCH_WRITE_ITEMS = 25;
@@ -20,14 +21,18 @@ const unprocessedBackoff = (retry: number) => backoffMs(retry, 20, 1_000);
 type WriteRequest = NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string][number];
 type GotItem = NonNullable<BatchGetCommandOutput['Responses']>[string][number];
 
-/** Every write, 25 to a request, a few requests at once. */
+/**
+ * Every write, 25 to a request, a few requests at once. A request that meets a transaction on one of its
+ * items is retried like any conflict (its puts and deletes are unconditional, so repeating them is safe).
+ */
 export async function batchWrite(requests: readonly WriteRequest[]): Promise<void> {
   await inParallel(batchesOf(requests, BATCH_WRITE_ITEMS), PARALLEL_REQUESTS, async (batch) => {
     let pending: WriteRequest[] | undefined = batch;
     for (let retry = 0; pending && pending.length > 0; retry++) {
       if (retry > 0) await sleep(unprocessedBackoff(retry));
-      const out: BatchWriteCommandOutput = await dynamo.send(
-        new BatchWriteCommand({ RequestItems: { [tableName]: pending } }),
+      const requests = pending;
+      const out: BatchWriteCommandOutput = await retryingConflicts(() =>
+        dynamo.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } })),
       );
       pending = out.UnprocessedItems?.[tableName];
     }

@@ -1,6 +1,9 @@
 // Conditional writes: every effect here happens once because its write is conditional, so "the condition
 // did not hold" is an expected answer, not an error. One place reads DynamoDB's ways of saying so.
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { backoffMs, sleep } from '../async.ts';
+import { dynamo } from '../clients/dynamo.ts';
+import { ConflictError } from '../errors.ts';
 
 type DynamoError = { name?: string; CancellationReasons?: { Code?: string }[] } | undefined;
 
@@ -24,6 +27,15 @@ export function isTransactionConditionFailure(error: unknown): boolean {
   const codes = cancellationCodes(error);
   if (!codes) return false;
   return codes.includes('ConditionalCheckFailed') && codes.every((c) => c === 'ConditionalCheckFailed' || c === 'None');
+}
+
+/**
+ * The index (in TransactItems) of the first item whose condition did not hold, when only conditions
+ * cancelled the transaction; undefined otherwise. Lets a transaction's items stand for its answers.
+ */
+export function firstFailedCondition(error: unknown): number | undefined {
+  if (!isTransactionConditionFailure(error)) return undefined;
+  return cancellationCodes(error)?.indexOf('ConditionalCheckFailed');
 }
 
 /** Two writers on one item at the same moment: DynamoDB refuses one of them rather than queue it. */
@@ -71,4 +83,28 @@ export async function retryingConflicts<T>(write: () => Promise<T>, attempts = C
       await sleep(backoffMs(attempt, 10, 1_000));
     }
   }
+}
+
+/**
+ * For the API: retried like any conflict, and if it still loses after every attempt, a 409
+ * WRITE_CONFLICT the client may retry, never a 500.
+ */
+export async function retryingConflictsOr409<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await retryingConflicts(write);
+  } catch (error) {
+    if (!isTransactionConflict(error)) throw error;
+    throw new ConflictError('Another change to the same data was in progress; try again', 'WRITE_CONFLICT');
+  }
+}
+
+/**
+ * A transaction on items that other transactions write at the same moment: an account's profile, which
+ * the absence batch takes score from while the API counts alarms on it or deletes it. In AWS such a race
+ * cancels one transaction with TransactionConflict; this retries it, and a write that keeps losing is a
+ * 409 WRITE_CONFLICT the client may retry, never a 500. Every caller's items are conditional or
+ * idempotent deletes, so a retry meets the winner's result.
+ */
+export async function transactWrite(input: TransactWriteCommandInput): Promise<void> {
+  await retryingConflictsOr409(() => dynamo.send(new TransactWriteCommand(input)));
 }

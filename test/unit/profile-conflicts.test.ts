@@ -1,0 +1,102 @@
+// In AWS a transaction on an account's profile can meet the absence batch's score transaction on the
+// same item and be cancelled with TransactionConflict. The API retries it, and answers 409 if it keeps
+// losing: never a 500.
+import '../support/unit-env.ts';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../lambdas/api/handler.ts';
+import { CONFLICT_ATTEMPTS } from '../../lambdas/shared/dynamo/conditional.ts';
+import { hashToken } from '../../lambdas/shared/tokens.ts';
+import { apiEvent, type RequestSpec } from '../support/api-event.ts';
+
+const db = mockClient(DynamoDBDocumentClient);
+const scheduler = mockClient(SchedulerClient);
+const sqs = mockClient(SQSClient);
+
+const DEMO = '01JDDDDDDDDDDDDDDDDDDDDDDD';
+const DEMO_TOKEN = 'sbt_demo';
+const HOUR = 3_600_000;
+
+const conflict = () =>
+  new TransactionCanceledException({
+    message: 'Transaction cancelled',
+    $metadata: {},
+    CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
+  });
+
+async function call(spec: RequestSpec) {
+  const res = await handler(apiEvent(spec));
+  return { status: res.statusCode ?? 0, body: res.body ? JSON.parse(res.body) : undefined };
+}
+
+const alarm = () => ({
+  fireAt: new Date(Date.now() + HOUR).toISOString(),
+  title: 'Stand up',
+  body: 'Daily meeting',
+  deviceToken: 'fcm-device-token-1',
+});
+
+beforeEach(() => {
+  db.reset();
+  scheduler.reset();
+  sqs.reset();
+  const expiresAt = new Date(Date.now() + 2 * HOUR).toISOString();
+  db.on(GetCommand).resolves({});
+  db.on(GetCommand, { Key: { pk: `TOKEN#${hashToken(DEMO_TOKEN)}`, sk: 'TOKEN' } }).resolves({
+    Item: { accountId: DEMO, demo: true, expiresAt },
+  });
+  db.on(GetCommand, { Key: { pk: `ACCOUNT#${DEMO}`, sk: 'PROFILE' } }).resolves({
+    Item: { accountId: DEMO, demo: true, expiresAt, nickname: 'guest', score: 100, tokenHash: hashToken(DEMO_TOKEN) },
+  });
+  db.on(UpdateCommand).resolves({});
+  db.on(DeleteCommand).resolves({});
+  db.on(QueryCommand).resolves({ Items: [] });
+  scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
+  scheduler.on(DeleteScheduleCommand).resolves({});
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'm1' });
+});
+
+describe('a write on an account profile that races the absence batch', () => {
+  it('books a demo account alarm after retrying a transaction that lost a conflict', async () => {
+    db.on(TransactWriteCommand).rejectsOnce(conflict()).resolves({});
+    const res = await call({ method: 'POST', path: '/alarms', token: DEMO_TOKEN, body: alarm() });
+    expect(res.status).toBe(201);
+    expect(db).toHaveReceivedCommandTimes(TransactWriteCommand, 2);
+  });
+
+  it('answers 409 WRITE_CONFLICT, not 500, when the alarm transaction loses every attempt', async () => {
+    db.on(TransactWriteCommand).rejects(conflict());
+    const res = await call({ method: 'POST', path: '/alarms', token: DEMO_TOKEN, body: alarm() });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('WRITE_CONFLICT');
+    expect(db).toHaveReceivedCommandTimes(TransactWriteCommand, CONFLICT_ATTEMPTS);
+    expect(scheduler).not.toHaveReceivedCommand(CreateScheduleCommand);
+  });
+
+  it('deletes the account after retrying the profile-and-token transaction', async () => {
+    db.on(TransactWriteCommand).rejectsOnce(conflict()).resolves({});
+    const res = await call({ method: 'DELETE', path: '/accounts/me', token: DEMO_TOKEN });
+    expect(res.status).toBe(204);
+    expect(db).toHaveReceivedCommandTimes(TransactWriteCommand, 2);
+  });
+
+  it('replaces the signing secret after retrying, and answers 409 if it never wins', async () => {
+    db.on(TransactWriteCommand).rejectsOnce(conflict()).resolves({});
+    expect((await call({ method: 'POST', path: '/accounts/me/signing-secret', token: DEMO_TOKEN })).status).toBe(201);
+    db.on(TransactWriteCommand).rejects(conflict());
+    const lost = await call({ method: 'POST', path: '/accounts/me/signing-secret', token: DEMO_TOKEN });
+    expect(lost.status).toBe(409);
+    expect(lost.body.error.code).toBe('WRITE_CONFLICT');
+  });
+});
