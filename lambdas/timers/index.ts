@@ -1,0 +1,55 @@
+// The timer core: one implementation of everything a timer is but its action (alarms push, jobs POST).
+// See README "The timer core" and each module's first lines.
+
+export { armOccurrence, disarmOccurrence, disarmOccurrenceQuietly, messageOf, queueOf, timerOf } from './arming.ts';
+export { backoffSeconds } from './backoff.ts';
+export type { TimerKind, TimerMessage } from './kind.ts';
+export { timerMessage } from './kind.ts';
+export {
+  type ActionResult,
+  type Delivery,
+  done,
+  followingDueAt,
+  type Occurrence,
+  type OccurrenceOutcome,
+  type OccurrenceReport,
+  retryLater,
+  runDueOccurrence,
+  type TimerAction,
+} from './occurrence.ts';
+export { OVERDUE_GRACE_MS, overdueOccurrences, redriveOverdue } from './overdue.ts';
+export { disarmOwnedTimers } from './owned.ts';
+export {
+  ARM_LEAD_MS,
+  type Armed,
+  type ArmOptions,
+  armTimer,
+  disarmTimer,
+  disarmTimerQuietly,
+  holdUntilDue,
+  type Timer,
+} from './timer.ts';
+export {
+  CANCELLED,
+  type Completion,
+  cancelTimer,
+  changeTimer,
+  claimOccurrence,
+  completeOccurrence,
+  getTimer,
+  type InsertOutcome,
+  insertTimer,
+  isTimerItem,
+  listOccurrences,
+  listTimers,
+  type NewTimer,
+  type OccurrenceEnd,
+  type OccurrencePage,
+  type OccurrenceRecord,
+  releaseClaim,
+  removeUnarmedTimer,
+  type TimerChange,
+  type TimerPage,
+  type TimerState,
+  timerKey,
+} from './timer-store.ts';

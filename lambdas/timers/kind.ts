@@ -1,0 +1,52 @@
+// What a capability tells the timer core about its timers: where they live, which queue and schedule
+// group carry them, what their message is called. Everything else (arming, holding, claiming, history,
+// retries, the sweeper's query) is the core's, the same for every kind; only the action differs.
+import * as z from 'zod';
+import type { EnvName } from '../../lib/definitions.ts';
+
+export interface TimerKind {
+  /** `kind` of its messages, e.g. 'run-due-job'. */
+  readonly messageKind: string;
+  /** `type` attribute of its items, e.g. 'job'; its history items are `<type>-occurrence`. */
+  readonly itemType: string;
+  /** Attribute that holds the timer's id in its item (and its history items), e.g. 'jobId'. */
+  readonly idAttribute: string;
+  /** Sort-key prefix of the timer in its owner's partition: `<prefix><id>`, e.g. 'JOB#'. */
+  readonly itemPrefix: string;
+  /**
+   * Sort-key prefix of its occurrence history: `<prefix><id>#<dueAt ISO>`, e.g. 'JOBRUN#'. Not starting
+   * with `itemPrefix`, so listing the timers never meets their history.
+   */
+  readonly historyPrefix: string;
+  /** Due-index bucket prefix: `<prefix>#<UTC hour of dueAt>`, e.g. 'JOB'. */
+  readonly duePrefix: string;
+  /** Its work queue: the variables with the URL and the ARN, and its maxReceiveCount (the retry budget). */
+  readonly queue: { readonly urlEnv: EnvName; readonly arnEnv: EnvName; readonly maxReceives: number };
+  /** Variable with the name of the schedule group its one-off schedules live in. */
+  readonly scheduleGroupEnv: EnvName;
+  /** Schedule name prefix: one schedule per timer, `<prefix><id>`, re-armed for each occurrence. */
+  readonly schedulePrefix: string;
+  /** How long one attempt's claim holds (ms): at least the consumer function's timeout. */
+  readonly claimMs: number;
+  /** Attribute of the account profile counting its PENDING and PAUSED timers of this kind (the demo cap). */
+  readonly pendingCounter: string;
+  /** Attribute the time an occurrence (and a one-off timer) was done goes in, e.g. 'finishedAt'. */
+  readonly finishedAttribute: string;
+  /** Status of a recurring timer whose rule has no occurrence left (past `until`), e.g. 'SUCCEEDED'. */
+  readonly completedStatus: string;
+}
+
+/**
+ * The message that names one occurrence of a timer: sent by its one-off schedule, by the core straight
+ * to the queue (due too near, Scheduler down, held early arrivals), and by the sweeper. The consumer acts
+ * only if the timer is PENDING, at that version and with that dueAt.
+ */
+export const timerMessage = z.object({
+  kind: z.string().min(1),
+  accountId: z.string().min(1),
+  id: z.string().min(1),
+  version: z.number().int().min(1),
+  /** ISO, UTC, milliseconds: the occurrence. */
+  dueAt: z.iso.datetime(),
+});
+export type TimerMessage = z.infer<typeof timerMessage>;
