@@ -11,7 +11,7 @@
 // are entry points nobody imports. lambdas/ never imports local/, test/ or bench/. No cycles, between
 // modules or between folders.
 
-const CAPABILITIES = '(accounts|alarms|absence)';
+const CAPABILITIES = '(accounts|alarms|absence|jobs)';
 const EDGES = '(api|sweeper|account-deletion)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -37,6 +37,14 @@ export default {
       severity: 'error',
       from: { path: '^lambdas/http/' },
       to: { path: '^lambdas/', pathNot: '^lambdas/(http|shared)/' },
+    },
+    {
+      name: 'timer-core-below-capabilities',
+      comment:
+        'lambdas/timers/ is the timer core under alarms and jobs: it knows no capability or edge; each kind hands it what it needs.',
+      severity: 'error',
+      from: { path: '^lambdas/timers/' },
+      to: { path: '^lambdas/', pathNot: '^lambdas/(timers|shared)/' },
     },
     {
       name: 'capabilities-below-edges',

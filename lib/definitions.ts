@@ -13,8 +13,11 @@ export const ENV = {
   absenceQueueUrl: 'ABSENCE_QUEUE_URL',
   absenceQueueArn: 'ABSENCE_QUEUE_ARN',
   sweepQueueUrl: 'SWEEP_QUEUE_URL',
+  jobsQueueUrl: 'JOBS_QUEUE_URL',
+  jobsQueueArn: 'JOBS_QUEUE_ARN',
   demoScheduleGroup: 'DEMO_SCHEDULE_GROUP',
   alarmScheduleGroup: 'ALARM_SCHEDULE_GROUP',
+  jobScheduleGroup: 'JOB_SCHEDULE_GROUP',
   schedulerRoleArn: 'SCHEDULER_ROLE_ARN',
   scheduleDlqArn: 'SCHEDULE_DLQ_ARN',
   demoTtlSeconds: 'DEMO_TTL_SECONDS',
@@ -79,6 +82,16 @@ export const QUEUES = {
     retentionDays: 14,
     urlEnv: ENV.absenceQueueUrl,
   },
+  jobs: {
+    id: 'jobs',
+    // Above the consumer's timeout (30 s: a 10 s call, the last second's hold, the writes around it).
+    visibilityTimeoutSeconds: 60,
+    // 408/429/5xx, timeouts and network errors are retried by returning the message with a growing
+    // visibility delay (2 s doubling, capped at 300 s, full jitter; or Retry-After): 10 calls per run.
+    maxReceiveCount: 10,
+    retentionDays: 14,
+    urlEnv: ENV.jobsQueueUrl,
+  },
   sweep: {
     id: 'sweep',
     visibilityTimeoutSeconds: 180,
@@ -102,6 +115,7 @@ export const ONE_OFF_SCHEDULE_TARGETS = {
   accountExpiry: ENV.accountExpiryQueueArn,
   alarmPush: ENV.alarmPushQueueArn,
   absence: ENV.absenceQueueArn,
+  jobs: ENV.jobsQueueArn,
 } as const satisfies Partial<Record<QueueKey, EnvName>>;
 
 /**
@@ -111,6 +125,7 @@ export const ONE_OFF_SCHEDULE_TARGETS = {
 export const SCHEDULE_GROUPS = {
   demoAccounts: { id: 'demo-accounts', env: ENV.demoScheduleGroup, targetQueue: 'accountExpiry' },
   alarms: { id: 'alarms', env: ENV.alarmScheduleGroup, targetQueue: 'alarmPush' },
+  jobs: { id: 'jobs', env: ENV.jobScheduleGroup, targetQueue: 'jobs' },
   recurring: { id: 'recurring' },
 } as const satisfies Record<string, { id: string; env?: EnvName; targetQueue?: keyof typeof ONE_OFF_SCHEDULE_TARGETS }>;
 
@@ -144,7 +159,7 @@ export const RECURRING_SCHEDULES = {
     timezone: 'UTC',
     queue: 'sweep',
     input: { kind: 'sweep' },
-    description: 'Re-drives alarms and demo accounts whose schedule never delivered',
+    description: 'Re-drives alarms, job runs and demo accounts whose schedule never delivered',
   },
 } as const satisfies Record<string, RecurringScheduleDefinition>;
 
@@ -186,6 +201,15 @@ export const FUNCTIONS = {
     batchSize: 10,
     // Warm pollers for the 9:00 herd. No batching window: a lone alarm would wait it out (README "Herd").
     provisionedPollers: { minimum: 5, maximum: 200 },
+  },
+  runDueJob: {
+    id: 'run-due-job',
+    entry: 'lambdas/jobs/run-due-job.handler.ts',
+    handler: 'handler',
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    queue: 'jobs',
+    batchSize: 10,
   },
   markAbsentees: {
     id: 'mark-absentees',
@@ -258,6 +282,12 @@ export const ROUTES = [
   'GET /alarms/{alarmId}',
   'PATCH /alarms/{alarmId}',
   'DELETE /alarms/{alarmId}',
+  'POST /jobs',
+  'GET /jobs',
+  'GET /jobs/{jobId}',
+  'PATCH /jobs/{jobId}',
+  'DELETE /jobs/{jobId}',
+  'GET /jobs/{jobId}/runs',
   'POST /studies',
   'POST /studies/{studyId}/participants',
   'GET /accounts/me/invitations',
@@ -280,6 +310,10 @@ export const DEFAULTS = {
   initialScore: 100,
   absencePenalty: 5,
   maxPendingAlarmsPerDemoAccount: 100,
+  /** PENDING and PAUSED jobs a demo account may have at once. */
+  maxPendingJobsPerDemoAccount: 100,
+  /** Largest job payload, as JSON (bytes). */
+  maxJobPayloadBytes: 16 * 1024,
   /** Total time of one call to a condition URL, answer included. */
   conditionTimeoutMs: 5_000,
   /** Total time of one call to a job's URL, answer included. */

@@ -251,13 +251,13 @@ export class SchedulingStack extends Stack {
     return made;
   }
 
-  private namedGroup(key: 'demoAccounts' | 'alarms'): NamedScheduleGroup {
+  private namedGroup(key: 'demoAccounts' | 'alarms' | 'jobs'): NamedScheduleGroup {
     return { group: this.scheduleGroups[key], env: SCHEDULE_GROUPS[key].env };
   }
 
   /** Each function gets exactly what its code reads and calls, nothing more. */
   private bindFunctions(demoTtl: number): void {
-    const { api, expireDemoAccount, sendDueAlarm, markAbsentees, sweep } = this.functions;
+    const { api, expireDemoAccount, sendDueAlarm, runDueJob, markAbsentees, sweep } = this.functions;
     const { queues, table } = this;
     const delivery = { role: this.schedulerRole, deadLetterQueue: this.scheduleDeliveryDlq };
 
@@ -265,24 +265,37 @@ export class SchedulingStack extends Stack {
       .bindTable(table, 'RW')
       .bindScheduleGroup(this.namedGroup('demoAccounts'), 'manage', delivery)
       .bindScheduleGroup(this.namedGroup('alarms'), 'manage', delivery)
+      .bindScheduleGroup(this.namedGroup('jobs'), 'manage', delivery)
       // POST /admin/absence-runs queues a run directly.
       .bindQueue(queues.absence, 'send')
       // Timers due sooner than a schedule can serve (lambdas/timers/), and alarms while the Scheduler is
       // unavailable, go straight on their queue, delayed.
       .bindQueue(queues.alarmPush, 'send')
       .bindQueue(queues.accountExpiry, 'send')
+      // A job due sooner than a schedule's lead (or while the Scheduler is unavailable) rides its queue.
+      .bindQueue(queues.jobs, 'send')
       .bindSecret(this.adminTokenSecret, ENV.adminTokenSecretArn);
     for (const [key, arnEnv] of entriesOf(ONE_OFF_SCHEDULE_TARGETS)) api.bindScheduleTarget(queues[key], arnEnv);
     api.addEnvironment(ENV.demoTtlSeconds, String(demoTtl));
     api.addEnvironment(ENV.demoRateLimitPerMinute, String(DEFAULTS.demoRateLimitPerMinute));
 
-    // Deleting an account deletes its expiry schedule and its alarms' schedules; it never creates one.
+    // Deleting an account deletes its expiry schedule and its alarms' and jobs' schedules; it never creates one.
     expireDemoAccount
       .bindTable(table, 'RW')
       // An expiry message that comes early (the Scheduler's minute) is held on its queue until expiresAt.
       .bindQueue(queues.accountExpiry, 'send')
       .bindScheduleGroup(this.namedGroup('demoAccounts'), 'delete')
-      .bindScheduleGroup(this.namedGroup('alarms'), 'delete');
+      .bindScheduleGroup(this.namedGroup('alarms'), 'delete')
+      .bindScheduleGroup(this.namedGroup('jobs'), 'delete');
+
+    // A run's retry goes back with a growing visibility delay; an early arrival is held with a delayed
+    // copy; a recurring job's next run is armed as its own one-off schedule.
+    runDueJob
+      .bindTable(table, 'RW')
+      .bindQueue(queues.jobs, 'changeVisibility')
+      .bindQueue(queues.jobs, 'send')
+      .bindScheduleGroup(this.namedGroup('jobs'), 'manage', delivery)
+      .bindScheduleTarget(queues.jobs, ENV.jobsQueueArn);
 
     // FCM 429/5xx: the message goes back with a growing visibility delay; an alarm that rides the queue
     // (Scheduler unavailable) is re-sent as the next delayed hop until its fireAt.
@@ -297,7 +310,11 @@ export class SchedulingStack extends Stack {
     markAbsentees.bindTable(table, 'RW').bindQueue(queues.absence, 'send');
 
     // Reads the due index and re-drives through the normal queues.
-    sweep.bindTable(table, 'R').bindQueue(queues.accountExpiry, 'send').bindQueue(queues.alarmPush, 'send');
+    sweep
+      .bindTable(table, 'R')
+      .bindQueue(queues.accountExpiry, 'send')
+      .bindQueue(queues.alarmPush, 'send')
+      .bindQueue(queues.jobs, 'send');
   }
 
   private connectConsumers(): void {

@@ -7,8 +7,9 @@ import * as accounts from '../accounts/accounts.ts';
 import type { AccountDeletionStep } from '../accounts/index.ts';
 import type { ExpireDemoAccountMessage } from '../accounts/messages.ts';
 import { releaseAlarmsOf } from '../alarms/on-account-deleted.ts';
+import { releaseJobsOf } from '../jobs/on-account-deleted.ts';
 
-const alsoDelete: readonly AccountDeletionStep[] = [releaseAlarmsOf, leaveStudiesOf];
+const alsoDelete: readonly AccountDeletionStep[] = [releaseAlarmsOf, releaseJobsOf, leaveStudiesOf];
 
 export const deleteOwnAccount = (accountId: string): Promise<void> => accounts.deleteOwnAccount(accountId, alsoDelete);
 

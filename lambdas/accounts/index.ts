@@ -7,6 +7,9 @@ import { type Item, tableName } from '../shared/table.ts';
 import { hashToken } from '../shared/tokens.ts';
 import { accountKey, findAccount, findTokenOwner } from './account-store.ts';
 
+// Calls to users' URLs (conditions, jobs) are signed with the account's secret.
+export { requireSigningSecret, signingSecretOf } from './signing-secret.ts';
+
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /**
@@ -76,5 +79,32 @@ export const scorePenalty = (accountId: string, penalty: number): TransactItem =
     UpdateExpression: 'SET score = score - :penalty',
     ConditionExpression: 'attribute_exists(pk)',
     ExpressionAttributeValues: { ':penalty': penalty },
+  },
+});
+
+/**
+ * Counts one more PENDING or PAUSED job on the profile (demo accounts: their cap). Fails the transaction
+ * when the account is gone, or when it already has `cap` of them.
+ */
+export const countPendingJob = (accountId: string, cap: number): TransactItem => ({
+  Update: {
+    TableName: tableName,
+    Key: accountKey(accountId),
+    UpdateExpression: 'SET #pending = if_not_exists(#pending, :zero) + :one',
+    ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#pending) OR #pending < :cap)',
+    ExpressionAttributeNames: { '#pending': 'pendingJobs' },
+    ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':cap': cap },
+  },
+});
+
+/** Counts one pending job less; fails the transaction when the account is gone or the count is 0. */
+export const uncountPendingJob = (accountId: string): TransactItem => ({
+  Update: {
+    TableName: tableName,
+    Key: accountKey(accountId),
+    UpdateExpression: 'SET #pending = #pending - :one',
+    ConditionExpression: 'attribute_exists(pk) AND #pending > :zero',
+    ExpressionAttributeNames: { '#pending': 'pendingJobs' },
+    ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
   },
 });

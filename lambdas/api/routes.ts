@@ -6,8 +6,15 @@ import { alarmRoutes } from '../alarms/routes.ts';
 import { buildOpenApi } from '../http/openapi.ts';
 import { opsRoutes } from '../http/ops-routes.ts';
 import type { Route } from '../http/route.ts';
+import { jobRoutes } from '../jobs/routes.ts';
 
-const capabilityRoutes: Route[] = [...accountRoutes, ...accountDeletionRoutes, ...alarmRoutes, ...studyRoutes];
+const capabilityRoutes: Route[] = [
+  ...accountRoutes,
+  ...accountDeletionRoutes,
+  ...alarmRoutes,
+  ...jobRoutes,
+  ...studyRoutes,
+];
 let document: unknown;
 export const routes: Route[] = [...opsRoutes(() => document), ...capabilityRoutes];
 document = buildOpenApi(routes);

@@ -4,17 +4,21 @@
 // re-drive of something that is merely slow changes nothing.
 import { redriveExpiredDemoAccounts } from '../accounts/overdue.ts';
 import { redriveOverdueAlarms } from '../alarms/overdue.ts';
+import { redriveOverdueJobRuns } from '../jobs/overdue.ts';
 import { logger } from '../shared/logger.ts';
 
 export interface SweepReport {
   readonly overdueAlarms: number;
   readonly expiredDemoAccounts: number;
+  readonly overdueJobRuns: number;
 }
 
 export async function sweep(now: number): Promise<SweepReport> {
   const overdueAlarms = await redriveOverdueAlarms(now);
   const expiredDemoAccounts = await redriveExpiredDemoAccounts(now);
-  const report = { overdueAlarms, expiredDemoAccounts };
-  if (overdueAlarms + expiredDemoAccounts > 0) logger.warn('Sweeper re-drove missed work', { ...report });
+  const overdueJobRuns = await redriveOverdueJobRuns(now);
+  const report = { overdueAlarms, expiredDemoAccounts, overdueJobRuns };
+  if (overdueAlarms + expiredDemoAccounts + overdueJobRuns > 0)
+    logger.warn('Sweeper re-drove missed work', { ...report });
   return report;
 }

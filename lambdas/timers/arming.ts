@@ -1,7 +1,7 @@
 // A timer kind's occurrence as the arm/hold module (timer.ts) sees it: its message, its queue and its
 // one schedule. Each occurrence is a one-off schedule armed ahead of it; completing one arms the next.
 import { lazy, requireEnv } from '../shared/config.ts';
-import type { TimerKind, TimerMessage } from './kind.ts';
+import { messageOf, type OccurrenceRef, type TimerKind, type TimerMessage } from './kind.ts';
 import {
   type Armed,
   type ArmOptions,
@@ -12,7 +12,6 @@ import {
   type TimerQueue,
   type TimerSchedule,
 } from './timer.ts';
-import type { OccurrenceRef } from './timer-store.ts';
 
 // Read only where used: the API arms, account deletion only disarms, the consumer arms the next one.
 const queues = new Map<TimerKind, () => TimerQueue>();
@@ -27,9 +26,6 @@ export function queueOf(kind: TimerKind): TimerQueue {
   return read();
 }
 
-/** The URL alone (holding an early arrival, retries): the consumer needs no ARN for that. */
-export const queueUrlOf = (kind: TimerKind): string => requireEnv(kind.queue.urlEnv);
-
 export function scheduleOf(kind: TimerKind, id: string): TimerSchedule {
   let read = groups.get(kind);
   if (!read) {
@@ -38,14 +34,6 @@ export function scheduleOf(kind: TimerKind, id: string): TimerSchedule {
   }
   return { group: read(), name: `${kind.schedulePrefix}${id}` };
 }
-
-export const messageOf = (kind: TimerKind, ref: OccurrenceRef): TimerMessage => ({
-  kind: kind.messageKind,
-  accountId: ref.accountId,
-  id: ref.id,
-  version: ref.version,
-  dueAt: ref.dueAt,
-});
 
 export function timerOf(kind: TimerKind, ref: OccurrenceRef): Timer<TimerMessage> {
   return {

@@ -1,16 +1,17 @@
 // The timer core: one implementation of everything a timer is but its action (alarms push, jobs POST).
 // See README "The timer core" and each module's first lines.
 
-export { armOccurrence, disarmOccurrence, disarmOccurrenceQuietly, messageOf, queueOf, timerOf } from './arming.ts';
+export { armOccurrence, disarmOccurrence, disarmOccurrenceQuietly, queueOf, timerOf } from './arming.ts';
 export { backoffSeconds } from './backoff.ts';
-export type { TimerKind, TimerMessage } from './kind.ts';
-export { timerMessage } from './kind.ts';
+export type { OccurrenceRef, TimerKind, TimerMessage } from './kind.ts';
+export { messageOf, queueUrlOf, timerMessage } from './kind.ts';
 export {
   type ActionResult,
   type Delivery,
   done,
   followingDueAt,
   type Occurrence,
+  type OccurrenceHooks,
   type OccurrenceOutcome,
   type OccurrenceReport,
   retryLater,
@@ -52,4 +53,4 @@ export {
   type TimerPage,
   type TimerState,
   timerKey,
-} from './timer-store.ts';
+} from './timer-items.ts';

@@ -1,8 +1,13 @@
 // What a capability tells the timer core about its timers: where they live, which queue and schedule
 // group carry them, what their message is called. Everything else (arming, holding, claiming, history,
 // retries, the sweeper's query) is the core's, the same for every kind; only the action differs.
+
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { EnvName } from '../../lib/definitions.ts';
+import { requireEnv } from '../shared/config.ts';
+
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 export interface TimerKind {
   /** `kind` of its messages, e.g. 'run-due-job'. */
@@ -28,8 +33,16 @@ export interface TimerKind {
   readonly schedulePrefix: string;
   /** How long one attempt's claim holds (ms): at least the consumer function's timeout. */
   readonly claimMs: number;
-  /** Attribute of the account profile counting its PENDING and PAUSED timers of this kind (the demo cap). */
-  readonly pendingCounter: string;
+  /**
+   * The owner's profile in the core's transactions (only accounts knows its keys): `exists` fails unless
+   * the account is there; `count` counts one more PENDING or PAUSED timer of this kind, failing at `cap`
+   * (the demo cap); `uncount` one less.
+   */
+  readonly profile: {
+    readonly exists: (accountId: string) => TransactItem;
+    readonly count: (accountId: string, cap: number) => TransactItem;
+    readonly uncount: (accountId: string) => TransactItem;
+  };
   /** Attribute the time an occurrence (and a one-off timer) was done goes in, e.g. 'finishedAt'. */
   readonly finishedAttribute: string;
   /** Status of a recurring timer whose rule has no occurrence left (past `until`), e.g. 'SUCCEEDED'. */
@@ -50,3 +63,23 @@ export const timerMessage = z.object({
   dueAt: z.iso.datetime(),
 });
 export type TimerMessage = z.infer<typeof timerMessage>;
+
+/** An occurrence a message names. */
+export interface OccurrenceRef {
+  readonly accountId: string;
+  readonly id: string;
+  readonly version: number;
+  /** ISO. */
+  readonly dueAt: string;
+}
+
+export const messageOf = (kind: TimerKind, ref: OccurrenceRef): TimerMessage => ({
+  kind: kind.messageKind,
+  accountId: ref.accountId,
+  id: ref.id,
+  version: ref.version,
+  dueAt: ref.dueAt,
+});
+
+/** The kind's queue URL (holding an early arrival, retries, re-drives): no ARN needed for those. */
+export const queueUrlOf = (kind: TimerKind): string => requireEnv(kind.queue.urlEnv);

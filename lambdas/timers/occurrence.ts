@@ -10,9 +10,9 @@ import { logger } from '../shared/logger.ts';
 import { nextOccurrence } from '../shared/recurrence.ts';
 import { RetryLaterError } from '../shared/sqs-batch.ts';
 import { toIso } from '../shared/time.ts';
-import { armOccurrence, queueUrlOf } from './arming.ts';
+import { armOccurrence } from './arming.ts';
 import { backoffSeconds } from './backoff.ts';
-import type { TimerKind, TimerMessage } from './kind.ts';
+import { queueUrlOf, type TimerKind, type TimerMessage } from './kind.ts';
 import { holdUntilDue, MAX_DELAY_SECONDS } from './timer.ts';
 import {
   claimOccurrence,
@@ -21,7 +21,7 @@ import {
   type OccurrenceEnd,
   releaseClaim,
   type TimerState,
-} from './timer-store.ts';
+} from './timer-items.ts';
 
 export type ActionResult =
   | { readonly kind: 'done'; readonly end: OccurrenceEnd }
@@ -56,6 +56,14 @@ export interface Occurrence {
 }
 
 export type TimerAction = (occurrence: Occurrence) => Promise<ActionResult>;
+
+export interface OccurrenceHooks {
+  /**
+   * Called once an occurrence's record is written (metrics): after `done`, and when the retry budget is
+   * spent, which ends in a thrown RetryLaterError the caller never sees a report of.
+   */
+  readonly onRecorded?: (report: OccurrenceReport) => void;
+}
 
 export interface Delivery {
   /** How many times SQS has handed out this message, this time included. */
@@ -156,6 +164,7 @@ export async function runDueOccurrence(
   message: TimerMessage,
   delivery: Delivery,
   action: TimerAction,
+  hooks: OccurrenceHooks = {},
 ): Promise<OccurrenceReport> {
   const dueAt = Date.parse(message.dueAt);
   // Only a copy that will hop again (due beyond SQS's longest delay: the Scheduler was down) is read
@@ -191,13 +200,15 @@ export async function runDueOccurrence(
       logger.warn('The claim ran out before the outcome was recorded', { id: message.id, status: result.end.status });
       return { outcome: 'lost-claim', ...base };
     }
-    return {
+    const report: OccurrenceReport = {
       outcome: 'done',
       status: result.end.status,
       ...(result.end.reason === undefined ? {} : { reason: result.end.reason }),
       ...base,
       ...finished,
     };
+    hooks.onRecorded?.(report);
+    return report;
   }
 
   if (delivery.receiveCount >= kind.queue.maxReceives) {
@@ -210,6 +221,8 @@ export async function runDueOccurrence(
       reason: result.reason,
       recorded: finished !== undefined,
     });
+    if (finished)
+      hooks.onRecorded?.({ outcome: 'done', status: 'FAILED', reason: result.reason, ...base, ...finished });
     throw new RetryLaterError('Retry budget spent');
   }
   const seconds = result.retryAfterSeconds ?? backoffSeconds(delivery.receiveCount);

@@ -6,9 +6,8 @@ import { TABLE } from '../../lib/definitions.ts';
 import { sendMessages } from '../shared/send-messages.ts';
 import { queryAll } from '../shared/table.ts';
 import { hourBucket } from '../shared/time.ts';
-import { messageOf, queueUrlOf } from './arming.ts';
-import type { TimerKind, TimerMessage } from './kind.ts';
-import { toTimerState } from './timer-store.ts';
+import { messageOf, queueUrlOf, type TimerKind, type TimerMessage } from './kind.ts';
+import { toTimerState } from './timer-items.ts';
 
 const HOUR_MS = 3_600_000;
 /** How far back the sweeper looks. Older than this, the DLQ alarms and DynamoDB TTL have spoken already. */

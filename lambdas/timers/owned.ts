@@ -4,7 +4,7 @@ import { DependencyUnavailableError } from '../shared/errors.ts';
 import type { Item } from '../shared/table.ts';
 import { disarmOccurrence } from './arming.ts';
 import type { TimerKind } from './kind.ts';
-import { isTimerItem } from './timer-store.ts';
+import { isTimerItem } from './timer-items.ts';
 
 /** Schedules deleted at once; an account may own many timers, the Scheduler has a request quota. */
 const CONCURRENCY = 8;

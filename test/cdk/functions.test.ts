@@ -31,6 +31,8 @@ const SDK_CLIENTS_OF: Record<FunctionKey, readonly string[]> = {
   // Deleting an account deletes schedules; its alarms' module can also put a hop on the push queue.
   expireDemoAccount: ['client-dynamodb', 'client-scheduler', 'client-sqs'],
   sendDueAlarm: ['client-dynamodb', 'client-secrets-manager', 'client-sqs'],
+  // Arms a recurring job's next run; holds and retries on its own queue.
+  runDueJob: ['client-dynamodb', 'client-scheduler', 'client-sqs'],
   markAbsentees: ['client-dynamodb', 'client-sqs'],
   sweep: ['client-dynamodb', 'client-sqs'],
 };

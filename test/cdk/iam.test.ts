@@ -44,7 +44,7 @@ const sameSet = (a: unknown[], b: unknown[]) =>
   expect(new Set(a.map((x) => JSON.stringify(x)))).toEqual(new Set(b.map((x) => JSON.stringify(x))));
 
 /** The resource string of `arn:...:schedule/<group name>/*`, the way the template spells it. */
-const schedulesOfGroup = (group: 'demoAccounts' | 'alarms' | 'recurring') => {
+const schedulesOfGroup = (group: 'demoAccounts' | 'alarms' | 'jobs' | 'recurring') => {
   const name = resourcesOf(template, 'AWS::Scheduler::ScheduleGroup')[logicalId(stack.scheduleGroups[group])]
     ?.Properties.Name;
   return {
@@ -106,10 +106,14 @@ describe('the scheduler role', () => {
 });
 
 describe('the functions', () => {
-  it('should let the API function manage schedules only in the demo-account and alarm groups', () => {
+  it('should let the API function manage schedules only in the demo-account, alarm and job groups', () => {
     const statements = statementsOf('api');
     for (const action of SCHEDULE_ACTIONS.manage) {
-      sameSet(resourcesAllowed(statements, action), [schedulesOfGroup('alarms'), schedulesOfGroup('demoAccounts')]);
+      sameSet(resourcesAllowed(statements, action), [
+        schedulesOfGroup('alarms'),
+        schedulesOfGroup('demoAccounts'),
+        schedulesOfGroup('jobs'),
+      ]);
     }
     const schedulerActions = statements.flatMap(actionsOf).filter((a) => a.startsWith('scheduler:'));
     expect(new Set(schedulerActions)).toEqual(new Set(SCHEDULE_ACTIONS.manage));
@@ -127,18 +131,42 @@ describe('the functions', () => {
     ]);
   });
 
-  it('should let no function but the API pass any role', () => {
-    for (const key of functionKeys.filter((k) => k !== 'api'))
+  it('should let no function but the API and the job consumer pass any role', () => {
+    for (const key of functionKeys.filter((k) => k !== 'api' && k !== 'runDueJob'))
       expect(allows(statementsOf(key), 'iam:PassRole')).toEqual([]);
   });
 
-  it('should let the expiry function only delete schedules, in the demo-account and alarm groups', () => {
+  it("should let the job consumer manage schedules only in the job group, to arm a recurring job's next run", () => {
+    const statements = statementsOf('runDueJob');
+    for (const action of SCHEDULE_ACTIONS.manage) {
+      sameSet(resourcesAllowed(statements, action), [schedulesOfGroup('jobs')]);
+    }
+    expect(allows(statements, 'iam:PassRole')).toEqual([
+      {
+        Action: 'iam:PassRole',
+        Effect: 'Allow',
+        Resource: arnOf(logicalId(stack.schedulerRole)),
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      },
+    ]);
+  });
+
+  it('should let the job consumer send to and change visibility on the jobs queue only, and read no secret', () => {
+    const statements = statementsOf('runDueJob');
+    const jobsQueue = arnOf(logicalId(stack.queues.jobs.queue));
+    sameSet(resourcesAllowed(statements, 'sqs:SendMessage'), [jobsQueue]);
+    sameSet(resourcesAllowed(statements, 'sqs:ChangeMessageVisibility'), [jobsQueue]);
+    expect(resourcesAllowed(statements, 'secretsmanager:GetSecretValue')).toEqual([]);
+  });
+
+  it('should let the expiry function only delete schedules, in the demo-account, alarm and job groups', () => {
     const statements = statementsOf('expireDemoAccount');
     const schedulerActions = statements.flatMap(actionsOf).filter((a) => a.startsWith('scheduler:'));
     expect(schedulerActions).toEqual([...SCHEDULE_ACTIONS.delete]);
     sameSet(resourcesAllowed(statements, 'scheduler:DeleteSchedule'), [
       schedulesOfGroup('alarms'),
       schedulesOfGroup('demoAccounts'),
+      schedulesOfGroup('jobs'),
     ]);
   });
 
@@ -204,15 +232,17 @@ describe('the functions', () => {
     const secretReaders = (key: FunctionKey) => resourcesAllowed(statementsOf(key), 'secretsmanager:GetSecretValue');
     expect(secretReaders('api')).toEqual([{ Ref: logicalId(stack.adminTokenSecret) }]);
     expect(secretReaders('sendDueAlarm')).toEqual([{ Ref: logicalId(stack.fcmCredentialsSecret) }]);
-    for (const key of ['expireDemoAccount', 'markAbsentees', 'sweep'] as const) expect(secretReaders(key)).toEqual([]);
+    for (const key of ['expireDemoAccount', 'markAbsentees', 'sweep', 'runDueJob'] as const)
+      expect(secretReaders(key)).toEqual([]);
   });
 
   it('should let functions send only to the queues they hold timers on, re-drive into or fan out on', () => {
     const sendsTo = (key: FunctionKey) => resourcesAllowed(statementsOf(key), 'sqs:SendMessage');
     const queueArn = (key: QueueKey) => arnOf(logicalId(stack.queues[key].queue));
-    sameSet(sendsTo('api'), [queueArn('absence'), queueArn('alarmPush'), queueArn('accountExpiry')]);
+    sameSet(sendsTo('api'), [queueArn('absence'), queueArn('alarmPush'), queueArn('accountExpiry'), queueArn('jobs')]);
     sameSet(sendsTo('markAbsentees'), [queueArn('absence')]);
-    sameSet(sendsTo('sweep'), [queueArn('accountExpiry'), queueArn('alarmPush')]);
+    sameSet(sendsTo('sweep'), [queueArn('accountExpiry'), queueArn('alarmPush'), queueArn('jobs')]);
+    sameSet(sendsTo('runDueJob'), [queueArn('jobs')]);
     sameSet(sendsTo('sendDueAlarm'), [queueArn('alarmPush')]);
     sameSet(sendsTo('expireDemoAccount'), [queueArn('accountExpiry')]);
   });

@@ -23,10 +23,47 @@ describe('the sweeper', () => {
     await sweep(NOW);
     const queries = db.commandCalls(QueryCommand).map((c) => c.args[0].input);
     expect(queries.every((q) => q.IndexName === 'due-index')).toBe(true);
-    // 48 hours back plus the current hour, for alarms and for demo accounts.
-    expect(queries).toHaveLength(2 * (LOOKBACK_HOURS + 1));
+    // 48 hours back plus the current hour, for alarms, demo accounts and job runs.
+    expect(queries).toHaveLength(3 * (LOOKBACK_HOURS + 1));
     expect(queries.map((q) => q.ExpressionAttributeValues?.[':pk'])).toContain('ALARM#2026-11-22T10');
     expect(queries.map((q) => q.ExpressionAttributeValues?.[':pk'])).toContain('DEMO#2026-11-20T10');
+    expect(queries.map((q) => q.ExpressionAttributeValues?.[':pk'])).toContain('JOB#2026-11-22T10');
+  });
+
+  it('re-drives a job run still pending two minutes after runAt, naming its version and runAt, but not one waiting for its retry', async () => {
+    db.on(QueryCommand, {
+      ExpressionAttributeValues: { ':pk': 'JOB#2026-11-22T10', ':before': '2026-11-22T10:28:00.000Z' },
+    }).resolves({
+      Items: [
+        { accountId: 'A1', jobId: 'J1', version: 2, status: 'PENDING', dueAt: '2026-11-22T10:20:00.000Z' },
+        // Between two attempts: its message comes back by itself.
+        {
+          accountId: 'A1',
+          jobId: 'J2',
+          version: 1,
+          status: 'PENDING',
+          dueAt: '2026-11-22T10:21:00.000Z',
+          retryAt: NOW + 60_000,
+        },
+      ],
+    });
+    const report = await sweep(NOW);
+    expect(report.overdueJobRuns).toBe(1);
+    expect(sqs).toHaveReceivedCommandWith(SendMessageBatchCommand, {
+      QueueUrl: UNIT_ENV.JOBS_QUEUE_URL,
+      Entries: [
+        {
+          Id: '0',
+          MessageBody: JSON.stringify({
+            kind: 'run-due-job',
+            accountId: 'A1',
+            id: 'J1',
+            version: 2,
+            dueAt: '2026-11-22T10:20:00.000Z',
+          }),
+        },
+      ],
+    });
   });
 
   it('re-drives an alarm still pending two minutes after fireAt with its current version', async () => {
@@ -36,7 +73,7 @@ describe('the sweeper', () => {
       Items: [{ accountId: 'A1', alarmId: 'L1', version: 3, status: 'PENDING', dueAt: '2026-11-22T10:20:00.000Z' }],
     });
     const report = await sweep(NOW);
-    expect(report).toEqual({ overdueAlarms: 1, expiredDemoAccounts: 0 });
+    expect(report).toEqual({ overdueAlarms: 1, expiredDemoAccounts: 0, overdueJobRuns: 0 });
     expect(sqs).toHaveReceivedCommandWith(SendMessageBatchCommand, {
       QueueUrl: UNIT_ENV.ALARM_PUSH_QUEUE_URL,
       Entries: [
@@ -72,7 +109,7 @@ describe('the sweeper', () => {
   });
 
   it('sends nothing when nothing slipped', async () => {
-    await expect(sweep(NOW)).resolves.toEqual({ overdueAlarms: 0, expiredDemoAccounts: 0 });
+    await expect(sweep(NOW)).resolves.toEqual({ overdueAlarms: 0, expiredDemoAccounts: 0, overdueJobRuns: 0 });
     expect(sqs).not.toHaveReceivedCommand(SendMessageBatchCommand);
   });
 

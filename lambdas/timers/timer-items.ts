@@ -1,4 +1,4 @@
-// DynamoDB access of every timer kind: the timer item in its owner's partition, its occurrence history
+// DynamoDB access of every timer kind (the timer core's items, used by each kind's capability): the timer item in its owner's partition, its occurrence history
 // beside it, its due-index entry, its claim and its count on the owner's profile. A kind's own attributes
 // ride along untouched. Every change a client makes bumps `version`, so a message in flight for the old
 // one is dropped; every change that takes a timer out of PENDING/PAUSED uncounts it in the same write.
@@ -9,7 +9,7 @@ import { cancellationCodes, isConditionFailure } from '../shared/dynamo/conditio
 import type { RepeatRule } from '../shared/recurrence.ts';
 import { accountPk, tableName } from '../shared/table.ts';
 import { hourBucket, toIso } from '../shared/time.ts';
-import type { TimerKind } from './kind.ts';
+import type { OccurrenceRef, TimerKind } from './kind.ts';
 
 /** Statuses the core itself gives; a kind's terminal statuses (SENT, SUCCEEDED, FAILED...) come from its action. */
 export type LiveStatus = 'PENDING' | 'PAUSED';
@@ -38,7 +38,6 @@ export interface TimerState {
   readonly item: Readonly<Record<string, unknown>>;
 }
 
-const PROFILE_SK = 'PROFILE';
 const { partitionKey: DUE_PK, sortKey: DUE_AT } = TABLE.indexes.due;
 
 export const timerKey = (kind: TimerKind, accountId: string, id: string) => ({
@@ -49,7 +48,6 @@ export const occurrenceKey = (kind: TimerKind, accountId: string, id: string, du
   pk: accountPk(accountId),
   sk: `${kind.historyPrefix}${id}#${dueAt}`,
 });
-const profileKey = (accountId: string) => ({ pk: accountPk(accountId), sk: PROFILE_SK });
 
 /** Whether an item of an account's partition is a timer of this kind (not its history). */
 export const isTimerItem = (kind: TimerKind, item: { sk: string }): boolean => item.sk.startsWith(kind.itemPrefix);
@@ -113,23 +111,8 @@ export async function insertTimer(
     ...(options.ttl === undefined ? {} : { [TABLE.ttlAttribute]: options.ttl }),
   };
   const profile = counted
-    ? {
-        Update: {
-          TableName: tableName,
-          Key: profileKey(timer.accountId),
-          UpdateExpression: 'SET #pending = if_not_exists(#pending, :zero) + :one',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#pending) OR #pending < :cap)',
-          ExpressionAttributeNames: { '#pending': kind.pendingCounter },
-          ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':cap': options.pendingCap },
-        },
-      }
-    : {
-        ConditionCheck: {
-          TableName: tableName,
-          Key: profileKey(timer.accountId),
-          ConditionExpression: 'attribute_exists(pk)',
-        },
-      };
+    ? kind.profile.count(timer.accountId, options.pendingCap as number)
+    : kind.profile.exists(timer.accountId);
   const state = toTimerState(kind, item);
   try {
     await dynamo.send(
@@ -287,16 +270,7 @@ async function leaveLive(
   extra: readonly Record<string, unknown>[] = [],
 ): Promise<boolean> {
   const own = { Update: { TableName: tableName, Key: timerKey(kind, timer.accountId, timer.id), ...update } };
-  const uncount = {
-    Update: {
-      TableName: tableName,
-      Key: profileKey(timer.accountId),
-      UpdateExpression: 'SET #pending = #pending - :one',
-      ConditionExpression: 'attribute_exists(pk) AND #pending > :zero',
-      ExpressionAttributeNames: { '#pending': kind.pendingCounter },
-      ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
-    },
-  };
+  const uncount = kind.profile.uncount(timer.accountId);
   const attempt = async (items: readonly Record<string, unknown>[]): Promise<'done' | 'refused' | 'profile'> => {
     try {
       await dynamo.send(new TransactWriteCommand({ TransactItems: items as never }));
@@ -360,30 +334,9 @@ export async function removeUnarmedTimer(kind: TimerKind, timer: TimerState): Pr
   }
   await dynamo.send(
     new TransactWriteCommand({
-      TransactItems: [
-        { Delete: remove },
-        {
-          Update: {
-            TableName: tableName,
-            Key: profileKey(timer.accountId),
-            UpdateExpression: 'SET #pending = #pending - :one',
-            ConditionExpression: 'attribute_exists(pk) AND #pending > :zero',
-            ExpressionAttributeNames: { '#pending': kind.pendingCounter },
-            ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
-          },
-        },
-      ],
+      TransactItems: [{ Delete: remove }, kind.profile.uncount(timer.accountId)],
     }),
   );
-}
-
-/** An occurrence a message names. */
-export interface OccurrenceRef {
-  readonly accountId: string;
-  readonly id: string;
-  readonly version: number;
-  /** ISO. */
-  readonly dueAt: string;
 }
 
 /**

@@ -1,0 +1,23 @@
+// Jobs as the timer core sees them: where they live, which queue and schedule group carry them.
+import { ENV, FUNCTIONS, QUEUES, SCHEDULE_GROUPS } from '../../lib/definitions.ts';
+import { accountExists, countPendingJob, uncountPendingJob } from '../accounts/index.ts';
+import type { TimerKind } from '../timers/kind.ts';
+
+export const JOB_MESSAGE_KIND = 'run-due-job';
+
+export const jobTimers: TimerKind = {
+  messageKind: JOB_MESSAGE_KIND,
+  itemType: 'job',
+  idAttribute: 'jobId',
+  itemPrefix: 'JOB#',
+  historyPrefix: 'JOBRUN#',
+  duePrefix: 'JOB',
+  queue: { urlEnv: ENV.jobsQueueUrl, arnEnv: ENV.jobsQueueArn, maxReceives: QUEUES.jobs.maxReceiveCount },
+  scheduleGroupEnv: SCHEDULE_GROUPS.jobs.env,
+  schedulePrefix: 'job-',
+  // A claim outlives the attempt that took it: no invocation runs past the function's timeout.
+  claimMs: FUNCTIONS.runDueJob.timeoutSeconds * 1000,
+  profile: { exists: accountExists, count: countPendingJob, uncount: uncountPendingJob },
+  finishedAttribute: 'finishedAt',
+  completedStatus: 'SUCCEEDED',
+};
