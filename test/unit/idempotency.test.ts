@@ -415,6 +415,7 @@ describe('the product routes', () => {
     'POST /demo-accounts',
     'POST /accounts',
     'POST /alarms',
+    'POST /jobs',
     'POST /studies',
     'POST /studies/{studyId}/participants',
     'POST /studies/{studyId}/weeks',
