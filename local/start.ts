@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { ENV } from '../lib/definitions.ts';
 import { LOCAL_REGION, type LocalCloud, type LocalCloudOptions, startLocalCloud } from './cloud.ts';
 import { type LocalConsole, startConsole } from './console/server.ts';
+import { printWebhookCallsReadably } from './webhook-calls.ts';
 
 /** Variables only the local cloud reads (the rest are the handlers' own, from lib/definitions.ts). */
 const PORT = 'PORT';
@@ -123,6 +124,8 @@ async function main(): Promise<void> {
   // The handlers' structured logs and metrics would bury the pushes; warnings and errors still show.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  // Every call to a job's URL is logged whatever the level; printed here like a push.
+  printWebhookCallsReadably();
   // The functions run on Node 22 in AWS; the SDK's notice about future releases dropping Node 20 is not
   // about them, and its ten lines would be the first thing a newcomer reads.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -1,7 +1,6 @@
-// A timer kind's occurrence as the arm/hold module (timer.ts) sees it: its message, its queue and its
+// A timer kind's occurrence as the arm/hold modules (arm.ts, hold.ts) sees it: its message, its queue and its
 // one schedule. Each occurrence is a one-off schedule armed ahead of it; completing one arms the next.
 import { lazy, requireEnv } from '../shared/config.ts';
-import { messageOf, type OccurrenceRef, type TimerKind, type TimerMessage } from './kind.ts';
 import {
   type Armed,
   type ArmOptions,
@@ -11,7 +10,8 @@ import {
   type Timer,
   type TimerQueue,
   type TimerSchedule,
-} from './timer.ts';
+} from './arm.ts';
+import { messageOf, type OccurrenceRef, type TimerKind, type TimerMessage } from './kind.ts';
 
 // Read only where used: the API arms, account deletion only disarms, the consumer arms the next one.
 const queues = new Map<TimerKind, () => TimerQueue>();
@@ -44,7 +44,7 @@ export function timerOf(kind: TimerKind, ref: OccurrenceRef): Timer<TimerMessage
   };
 }
 
-/** Arms the occurrence `ref` names (see armTimer); throws when neither the Scheduler nor the queue took it. */
+/** Arms the occurrence `ref` names (see armTimer in arm.ts); throws when neither the Scheduler nor the queue took it. */
 export function armOccurrence(kind: TimerKind, ref: OccurrenceRef, options: ArmOptions): Promise<Armed> {
   return armTimer(timerOf(kind, ref), options);
 }

@@ -1,8 +1,10 @@
 // The timer core: one implementation of everything a timer is but its action (alarms push, jobs POST).
 // See README "The timer core" and each module's first lines.
 
+export { type Armed, type ArmOptions, armTimer, disarmTimer, disarmTimerQuietly, type Timer } from './arm.ts';
 export { armOccurrence, disarmOccurrence, disarmOccurrenceQuietly, queueOf, timerOf } from './arming.ts';
 export { backoffSeconds } from './backoff.ts';
+export { ARM_LEAD_MS, holdUntilDue } from './hold.ts';
 export type { OccurrenceRef, TimerKind, TimerMessage } from './kind.ts';
 export { messageOf, queueUrlOf, timerMessage } from './kind.ts';
 export {
@@ -20,16 +22,6 @@ export {
 } from './occurrence.ts';
 export { OVERDUE_GRACE_MS, overdueOccurrences, redriveOverdue } from './overdue.ts';
 export { disarmOwnedTimers } from './owned.ts';
-export {
-  ARM_LEAD_MS,
-  type Armed,
-  type ArmOptions,
-  armTimer,
-  disarmTimer,
-  disarmTimerQuietly,
-  holdUntilDue,
-  type Timer,
-} from './timer.ts';
 export {
   CANCELLED,
   type Completion,

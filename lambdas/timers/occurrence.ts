@@ -12,8 +12,8 @@ import { RetryLaterError } from '../shared/sqs-batch.ts';
 import { toIso } from '../shared/time.ts';
 import { armOccurrence } from './arming.ts';
 import { backoffSeconds } from './backoff.ts';
+import { holdUntilDue, MAX_DELAY_SECONDS } from './hold.ts';
 import { queueUrlOf, type TimerKind, type TimerMessage } from './kind.ts';
-import { holdUntilDue, MAX_DELAY_SECONDS } from './timer.ts';
 import {
   claimOccurrence,
   completeOccurrence,

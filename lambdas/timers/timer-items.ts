@@ -535,7 +535,15 @@ export async function completeOccurrence(
     {
       UpdateExpression: `SET #status = :status, #finished = :finished${failed ? ', #reason = :reason' : ''} REMOVE #duePk, #claimedUntil, #claimedBy`,
       ConditionExpression: condition,
-      ExpressionAttributeNames: { ...names, ...(failed ? { '#reason': 'failureReason' } : {}) },
+      // Only the names this expression uses: DynamoDB refuses unused ones.
+      ExpressionAttributeNames: {
+        '#status': names['#status'],
+        '#claimedUntil': names['#claimedUntil'],
+        '#claimedBy': names['#claimedBy'],
+        '#duePk': names['#duePk'],
+        '#finished': names['#finished'],
+        ...(failed ? { '#reason': 'failureReason' } : {}),
+      },
       ExpressionAttributeValues: {
         ':status': timerStatus,
         ':finished': toIso(finishedAt),

@@ -148,8 +148,15 @@ export class Sources {
       const page = await this.dynamo.send(
         new ScanCommand({
           TableName: this.tableName,
-          FilterExpression: 'sk = :profile OR begins_with(sk, :alarm) OR sk = :run OR begins_with(pk, :job)',
-          ExpressionAttributeValues: { ':profile': 'PROFILE', ':alarm': 'ALARM#', ':run': 'RUN', ':job': 'JOB#' },
+          FilterExpression:
+            'sk = :profile OR begins_with(sk, :alarm) OR sk = :run OR begins_with(pk, :job) OR begins_with(sk, :job) OR begins_with(sk, :jobRun)',
+          ExpressionAttributeValues: {
+            ':profile': 'PROFILE',
+            ':alarm': 'ALARM#',
+            ':run': 'RUN',
+            ':job': 'JOB#',
+            ':jobRun': 'JOBRUN#',
+          },
           ExclusiveStartKey: start,
         }),
       );
@@ -167,11 +174,29 @@ export class Sources {
 }
 
 /**
- * The webhook calls made, from the job runs the jobs capability records in the table. Until webhook jobs
- * exist there are none; when they do, this is the one place that learns their item shape.
+ * The webhook calls made, from the job runs the jobs capability records in the table (`JOBRUN#<jobId>#<runAt>`,
+ * one per run, after its last call): the one place that learns their item shape. Newest first.
  */
-export function webhookCallsOf(_items: readonly TableItem[]): WebhookCall[] {
-  return [];
+export function webhookCallsOf(items: readonly TableItem[]): WebhookCall[] {
+  const urls = new Map<string, string>();
+  for (const item of items) if (item.sk.startsWith('JOB#')) urls.set(String(item.jobId), String(item.url));
+  return items
+    .filter((item) => item.sk.startsWith('JOBRUN#'))
+    .map((item) => {
+      const jobId = String(item.jobId);
+      const runAt = String(item.dueAt);
+      const finishedAt = typeof item.finishedAt === 'string' ? item.finishedAt : runAt;
+      const answer = typeof item.httpStatus === 'number' ? ` ${item.httpStatus}` : '';
+      return {
+        time: finishedAt,
+        jobId,
+        url: urls.get(jobId) ?? '',
+        status: `${String(item.status)}${answer}${typeof item.reason === 'string' ? ` ${item.reason}` : ''}`,
+        attempt: Number(item.attempts ?? 1),
+        lagMs: Date.parse(finishedAt) - Date.parse(runAt),
+      };
+    })
+    .sort((a, b) => b.time.localeCompare(a.time));
 }
 
 async function inBatches<T, R>(items: readonly T[], size: number, work: (item: T) => Promise<R>): Promise<R[]> {

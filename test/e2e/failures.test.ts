@@ -1,5 +1,8 @@
 // Failures end to end in the local cloud: a consumer dying mid-batch, FCM down for a minute, the Scheduler
 // API unavailable or throttled while alarms are created. Each test prints its figures on one line.
+
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { paginateListSchedules, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetQueueAttributesCommand, type QueueAttributeName, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -250,6 +253,64 @@ describe('failures', () => {
     expect(lost).toBe(0);
     expect(await pushDlqDepth()).toBe(0);
   }, 100_000);
+
+  it('the receiver of 20 jobs down for a minute (503), then back: every run SUCCEEDED once, lost 0', async () => {
+    let down = true;
+    const calls: { jobId: string; status: number }[] = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const status = down ? 503 : 200;
+        calls.push({ jobId: JSON.parse(Buffer.concat(chunks).toString('utf8')).jobId, status });
+        res.writeHead(status, down ? { 'retry-after': '10' } : {}).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      await api('POST', '/accounts/me/signing-secret', { token: owner.token, body: {} });
+      const started = Date.now();
+      const jobs = await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          const res = await api('POST', '/jobs', {
+            token: owner.token,
+            body: { runAt: new Date(started + 3000 + i * 50).toISOString(), url },
+          });
+          expect(res.status, JSON.stringify(res.body)).toBe(201);
+          return res.body.jobId as string;
+        }),
+      );
+      await sleep(started + 60_000 - Date.now());
+      down = false;
+      const statusOf = async (jobId: string) =>
+        (await api('GET', `/jobs/${jobId}`, { token: owner.token })).body.status as string;
+      await waitFor(
+        async () => {
+          const statuses = await Promise.all(jobs.map(statusOf));
+          return statuses.every((s) => s === 'SUCCEEDED') ? true : undefined;
+        },
+        40_000,
+        500,
+      );
+      await sleep(1000);
+      const succeeded = (jobId: string) => calls.filter((c) => c.jobId === jobId && c.status === 200).length;
+      const retries = calls.filter((c) => c.status === 503).length;
+      const lost = jobs.filter((j) => succeeded(j) === 0).length;
+      const duplicates = jobs.reduce((n, j) => n + Math.max(0, succeeded(j) - 1), 0);
+      console.log(
+        `[failures] receiver-outage: jobs=${jobs.length} calls=${calls.length} retries=${retries} ` +
+          `succeeded=${jobs.length - lost} duplicates=${duplicates} lost=${lost} seconds=${seconds(started)}`,
+      );
+      for (const jobId of jobs) expect(succeeded(jobId), jobId).toBe(1);
+      expect(lost).toBe(0);
+      expect(retries).toBeGreaterThan(0);
+      const runs = (await api('GET', `/jobs/${jobs[0]}/runs`, { token: owner.token })).body.items;
+      expect(runs[0].attempts).toBe(calls.filter((c) => c.jobId === jobs[0]).length);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  }, 120_000);
 
   it('the Scheduler API unavailable while alarms are created: every alarm still fires', async () => {
     const started = Date.now();
