@@ -190,3 +190,54 @@ describe('POST /demo-accounts retried with one Idempotency-Key', () => {
     expect(there.body.accountId).not.toBe(here.body.accountId);
   });
 });
+
+describe('POST /jobs retried with one Idempotency-Key', () => {
+  const job = (tag: string) => ({
+    runAt: new Date(Date.now() + HOUR).toISOString(),
+    url: 'http://127.0.0.1:9/close-room',
+    payload: { tag },
+  });
+  const jobsTagged = async (token: string, tag: string) =>
+    ((await get('/jobs?limit=100', token)).items as { payload: { tag?: string } }[]).filter(
+      (j) => j.payload.tag === tag,
+    );
+
+  beforeAll(async () => {
+    for (const who of [alice, bob])
+      expect((await post('/accounts/me/signing-secret', { token: who.token })).status).toBe(201);
+  });
+
+  it('books one job for three sends, two at once; another body is 422; another account gets its own', async () => {
+    const body = job('retried-job');
+    const send = () => post('/jobs', { token: alice.token, key: 'job-key-1', body });
+    const answers = [...(await Promise.all([send(), send()])), await send()];
+    const created = answers.filter((a) => a.status === 201 && !replayed(a));
+    expect(created).toHaveLength(1);
+    for (const a of answers.filter((x) => x !== created[0])) {
+      if (a.status === 409) expect(a.body.error.code).toBe('IDEMPOTENCY_KEY_IN_USE');
+      else
+        expect({ status: a.status, body: a.body, replayed: replayed(a) }).toEqual({
+          status: 201,
+          body: created[0]?.body,
+          replayed: true,
+        });
+    }
+    expect(await jobsTagged(alice.token, 'retried-job')).toHaveLength(1);
+
+    const other = await post('/jobs', { token: alice.token, key: 'job-key-1', body: job('other-body') });
+    expect(other.status).toBe(422);
+    expect(other.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await jobsTagged(alice.token, 'other-body')).toHaveLength(0);
+
+    const theirs = await post('/jobs', { token: bob.token, key: 'job-key-1', body });
+    expect(theirs.status).toBe(201);
+    expect(theirs.body.jobId).not.toBe(created[0]?.body.jobId);
+  });
+
+  it('books two jobs for two sends without a key', async () => {
+    const body = job('keyless-job');
+    expect((await post('/jobs', { token: alice.token, body })).status).toBe(201);
+    expect((await post('/jobs', { token: alice.token, body })).status).toBe(201);
+    expect(await jobsTagged(alice.token, 'keyless-job')).toHaveLength(2);
+  });
+});
