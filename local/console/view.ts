@@ -17,6 +17,7 @@ const MAX_ROWS = 25;
 export const SHAPES = {
   alarmScheduleName: (alarmId: string) => `alarm-${alarmId}`,
   demoScheduleName: (accountId: string) => `demo-${accountId}`,
+  jobScheduleName: (jobId: string) => `job-${jobId}`,
 } as const;
 
 /** Upper bounds (ms) of the fire-lag histogram's bins; the last bin takes the rest. */
@@ -214,7 +215,8 @@ export class ConsoleModel {
 
     for (const a of alarms) {
       const alarmId = str(a.alarmId) ?? a.sk.slice('ALARM#'.length);
-      const fireAt = time(a.fireAt);
+      // A recurring alarm names its next occurrence in the due index's sort key instead of fireAt.
+      const fireAt = time(a.fireAt) ?? time(a.dueAt);
       if (fireAt === undefined) continue;
       alarmFireAt.set(alarmId, fireAt);
       const label = `${str(a.title) ?? alarmId}`;
@@ -237,6 +239,31 @@ export class ConsoleModel {
           exact: sentAt !== undefined,
         });
       }
+    }
+
+    // Webhook jobs: a pending one (or a recurring one's next run) on the timeline; its runs as fired.
+    for (const j of items.filter((i) => i.sk.startsWith('JOB#') && i.pk.startsWith('ACCOUNT#'))) {
+      const jobId = str(j.jobId) ?? j.sk.slice('JOB#'.length);
+      const dueAt = time(j.dueAt);
+      if (str(j.status) !== 'PENDING' || dueAt === undefined) continue;
+      const schedule = scheduleOf(SCHEDULE_GROUPS.jobs.id, SHAPES.jobScheduleName(jobId));
+      upcoming.push(dueEntry({ id: `job:${jobId}`, kind: 'job', label: str(j.url) ?? jobId, dueAt }, schedule, now));
+    }
+    for (const run of items.filter((i) => i.sk.startsWith('JOBRUN#'))) {
+      const dueAt = time(run.dueAt);
+      const finishedAt = time(run.finishedAt);
+      if (dueAt === undefined || finishedAt === undefined) continue;
+      fired.push({
+        id: `jobrun:${run.sk}`,
+        kind: 'job',
+        label: `job ${str(run.jobId) ?? ''}`,
+        dueAt,
+        firedAt: finishedAt,
+        lagMs: finishedAt - dueAt,
+        status: str(run.status) ?? 'SUCCEEDED',
+        // Recorded after the last call, so it includes the call itself (and any retries).
+        exact: false,
+      });
     }
 
     const demoNow = new Map<string, { label: string; dueAt: number }>();

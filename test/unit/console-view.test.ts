@@ -45,6 +45,52 @@ const readings = (over: Partial<Readings>): Readings => ({
 });
 
 describe('console view', () => {
+  it('should show a pending webhook job on the jobs lane with its schedule, and its finished run as fired with its lag', () => {
+    const view = new ConsoleModel().build(
+      readings({
+        items: [
+          {
+            pk: 'ACCOUNT#a1',
+            sk: 'JOB#j1',
+            jobId: 'j1',
+            status: 'PENDING',
+            url: 'https://team.example/close',
+            dueAt: iso(NOW + 120_000),
+          },
+          {
+            pk: 'ACCOUNT#a1',
+            sk: `JOBRUN#j0#${iso(NOW - 60_000)}`,
+            jobId: 'j0',
+            status: 'SUCCEEDED',
+            dueAt: iso(NOW - 60_000),
+            finishedAt: iso(NOW - 59_950),
+          },
+        ],
+        schedules: [schedule('jobs', 'job-j1', 'at(2026-12-01T10:00:50)')],
+      }),
+    );
+    expect(view.upcoming.find((e) => e.id === 'job:j1')).toMatchObject({
+      kind: 'job',
+      dueAt: NOW + 120_000,
+      scheduleAt: NOW + 50_000,
+      group: 'jobs',
+    });
+    expect(view.fired.find((e) => e.kind === 'job')).toMatchObject({
+      dueAt: NOW - 60_000,
+      lagMs: 50,
+      status: 'SUCCEEDED',
+    });
+  });
+
+  it('should put a recurring alarm on the timeline at its next occurrence', () => {
+    const view = new ConsoleModel().build(
+      readings({
+        items: [alarm('r1', { status: 'PENDING', dueAt: iso(NOW + 30_000), repeat: { cron: '* * * * *' } })],
+      }),
+    );
+    expect(view.upcoming.find((e) => e.id === 'alarm:r1')).toMatchObject({ kind: 'alarm', dueAt: NOW + 30_000 });
+  });
+
   it("should show a pending alarm with both its schedule's own time and its due time", () => {
     const view = new ConsoleModel().build(
       readings({
