@@ -10,14 +10,13 @@ import { nextOccurrence, type RepeatRule } from '../shared/recurrence.ts';
 import { accountPk } from '../shared/table.ts';
 import { toEpochSeconds, toIso } from '../shared/time.ts';
 import { armOccurrence, disarmOccurrenceQuietly } from '../timers/arming.ts';
+import { listOccurrences, type OccurrenceRecord } from '../timers/occurrence-history.ts';
 import {
   cancelTimer,
   changeTimer,
   getTimer,
   insertTimer,
-  listOccurrences,
   listTimers,
-  type OccurrenceRecord,
   removeUnarmedTimer,
   type TimerChange,
   type TimerState,

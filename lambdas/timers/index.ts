@@ -20,26 +20,26 @@ export {
   runDueOccurrence,
   type TimerAction,
 } from './occurrence.ts';
+export {
+  type Completion,
+  claimOccurrence,
+  completeOccurrence,
+  type OccurrenceEnd,
+  releaseClaim,
+} from './occurrence-claims.ts';
+export { listOccurrences, type OccurrencePage, type OccurrenceRecord } from './occurrence-history.ts';
 export { OVERDUE_GRACE_MS, overdueOccurrences, redriveOverdue } from './overdue.ts';
 export { disarmOwnedTimers } from './owned.ts';
 export {
   CANCELLED,
-  type Completion,
   cancelTimer,
   changeTimer,
-  claimOccurrence,
-  completeOccurrence,
   getTimer,
   type InsertOutcome,
   insertTimer,
   isTimerItem,
-  listOccurrences,
   listTimers,
   type NewTimer,
-  type OccurrenceEnd,
-  type OccurrencePage,
-  type OccurrenceRecord,
-  releaseClaim,
   removeUnarmedTimer,
   type TimerChange,
   type TimerPage,

@@ -14,14 +14,8 @@ import { armOccurrence } from './arming.ts';
 import { backoffSeconds } from './backoff.ts';
 import { holdUntilDue, MAX_DELAY_SECONDS } from './hold.ts';
 import { queueUrlOf, type TimerKind, type TimerMessage } from './kind.ts';
-import {
-  claimOccurrence,
-  completeOccurrence,
-  getTimer,
-  type OccurrenceEnd,
-  releaseClaim,
-  type TimerState,
-} from './timer-items.ts';
+import { claimOccurrence, completeOccurrence, type OccurrenceEnd, releaseClaim } from './occurrence-claims.ts';
+import { getTimer, type TimerState } from './timer-items.ts';
 
 export type ActionResult =
   | { readonly kind: 'done'; readonly end: OccurrenceEnd }

@@ -2,14 +2,14 @@
 // beside it, its due-index entry, its claim and its count on the owner's profile. A kind's own attributes
 // ride along untouched. Every change a client makes bumps `version`, so a message in flight for the old
 // one is dropped; every change that takes a timer out of PENDING/PAUSED uncounts it in the same write.
-import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
-import { cancellationCodes, isConditionFailure } from '../shared/dynamo/conditional.ts';
+import { cancellationCodes, isConditionFailure, transactWrite } from '../shared/dynamo/conditional.ts';
 import type { RepeatRule } from '../shared/recurrence.ts';
 import { accountPk, tableName } from '../shared/table.ts';
-import { hourBucket, toIso } from '../shared/time.ts';
-import type { OccurrenceRef, TimerKind } from './kind.ts';
+import { hourBucket } from '../shared/time.ts';
+import type { TimerKind } from './kind.ts';
 
 /** Statuses the core itself gives; a kind's terminal statuses (SENT, SUCCEEDED, FAILED...) come from its action. */
 export type LiveStatus = 'PENDING' | 'PAUSED';
@@ -38,7 +38,7 @@ export interface TimerState {
   readonly item: Readonly<Record<string, unknown>>;
 }
 
-const { partitionKey: DUE_PK, sortKey: DUE_AT } = TABLE.indexes.due;
+export const { partitionKey: DUE_PK, sortKey: DUE_AT } = TABLE.indexes.due;
 
 export const timerKey = (kind: TimerKind, accountId: string, id: string) => ({
   pk: accountPk(accountId),
@@ -115,14 +115,12 @@ export async function insertTimer(
     : kind.profile.exists(timer.accountId);
   const state = toTimerState(kind, item);
   try {
-    await dynamo.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
-          profile,
-        ],
-      }),
-    );
+    await transactWrite({
+      TransactItems: [
+        { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+        profile,
+      ],
+    });
     return { outcome: 'inserted', timer: state };
   } catch (error) {
     const [, profileCode] = cancellationCodes(error) ?? [];
@@ -250,7 +248,7 @@ export async function changeTimer(
   }
 }
 
-type Update = {
+export type Update = {
   readonly UpdateExpression: string;
   readonly ConditionExpression: string;
   readonly ExpressionAttributeNames: Record<string, string>;
@@ -263,7 +261,7 @@ type Update = {
  * part fails (the account is being deleted) the rest still happens. False if the timer's own condition
  * (or an extra's) failed.
  */
-async function leaveLive(
+export async function leaveLive(
   kind: TimerKind,
   timer: TimerState,
   update: Update,
@@ -273,7 +271,7 @@ async function leaveLive(
   const uncount = kind.profile.uncount(timer.accountId);
   const attempt = async (items: readonly Record<string, unknown>[]): Promise<'done' | 'refused' | 'profile'> => {
     try {
-      await dynamo.send(new TransactWriteCommand({ TransactItems: items as never }));
+      await transactWrite({ TransactItems: items as never });
       return 'done';
     } catch (error) {
       const codes = cancellationCodes(error);
@@ -332,273 +330,5 @@ export async function removeUnarmedTimer(kind: TimerKind, timer: TimerState): Pr
     await dynamo.send(new DeleteCommand(remove));
     return;
   }
-  await dynamo.send(
-    new TransactWriteCommand({
-      TransactItems: [{ Delete: remove }, kind.profile.uncount(timer.accountId)],
-    }),
-  );
-}
-
-/**
- * Claims the occurrence for one attempt and counts the attempt, in one conditional write that returns
- * the timer (no read first). Undefined unless the timer is PENDING at that version and dueAt with no
- * live claim. A crashed holder's claim runs out at `now + kind.claimMs`.
- */
-export async function claimOccurrence(
-  kind: TimerKind,
-  ref: OccurrenceRef,
-  attemptId: string,
-  now: number,
-): Promise<TimerState | undefined> {
-  try {
-    const out = await dynamo.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: timerKey(kind, ref.accountId, ref.id),
-        UpdateExpression: 'SET #claimedUntil = :until, #claimedBy = :attempt ADD #attempts :one REMOVE #retryAt',
-        ConditionExpression:
-          '#status = :pending AND #version = :v AND #dueAt = :due AND (attribute_not_exists(#claimedUntil) OR #claimedUntil < :now)',
-        ExpressionAttributeNames: {
-          '#status': 'status',
-          '#version': 'version',
-          '#dueAt': DUE_AT,
-          '#claimedUntil': 'claimedUntil',
-          '#claimedBy': 'claimedBy',
-          '#attempts': 'attempts',
-          '#retryAt': 'retryAt',
-        },
-        ExpressionAttributeValues: {
-          ':until': now + kind.claimMs,
-          ':attempt': attemptId,
-          ':one': 1,
-          ':pending': 'PENDING',
-          ':v': ref.version,
-          ':due': ref.dueAt,
-          ':now': now,
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return out.Attributes ? toTimerState(kind, out.Attributes) : undefined;
-  } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
-  }
-}
-
-/**
- * Gives up this attempt's claim: the occurrence will be tried again when its message comes back at
- * `retryAt` (epoch ms; the sweeper leaves it alone until then). Harmless if the claim is gone already.
- */
-export async function releaseClaim(
-  kind: TimerKind,
-  ref: { accountId: string; id: string },
-  attemptId: string,
-  retryAt: number,
-): Promise<void> {
-  try {
-    await dynamo.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: timerKey(kind, ref.accountId, ref.id),
-        UpdateExpression: 'SET #retryAt = :retryAt REMOVE #claimedUntil, #claimedBy',
-        ConditionExpression: '#claimedBy = :attempt',
-        ExpressionAttributeNames: { '#claimedUntil': 'claimedUntil', '#claimedBy': 'claimedBy', '#retryAt': 'retryAt' },
-        ExpressionAttributeValues: { ':attempt': attemptId, ':retryAt': retryAt },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
-}
-
-/** How an occurrence ended, as its action said. */
-export interface OccurrenceEnd {
-  /** The occurrence's status (SENT, SUCCEEDED, FAILED, SKIPPED...). */
-  readonly status: string;
-  readonly reason?: string;
-  /** The kind's own attributes of the record (e.g. httpStatus). */
-  readonly fields?: Readonly<Record<string, unknown>>;
-  /** A recurring timer stops here with this status (a dead device token); one-off timers always stop. */
-  readonly endsTimer?: boolean;
-}
-
-export interface Completion {
-  /** The recurring timer as it now is, when another occurrence is due: to be armed. */
-  readonly next?: TimerState;
-  /** The timer's status now. */
-  readonly timerStatus: string;
-}
-
-/**
- * Records the occurrence and moves the timer on, in one transaction: the history record (one per
- * occurrence: it cannot be written twice), and the timer: a one-off (or one told to stop) takes a
- * terminal status and leaves the due index; a recurring one gets its next occurrence (`nextDueAt`,
- * computed by the caller), a new version and a new due-index entry, or, with none left, the kind's
- * completed status. Undefined if this attempt's claim was no longer the timer's.
- */
-export async function completeOccurrence(
-  kind: TimerKind,
-  claimed: TimerState,
-  attemptId: string,
-  end: OccurrenceEnd,
-  finishedAt: number,
-  nextDueAt: string | undefined,
-): Promise<Completion | undefined> {
-  const dueAt = claimed.dueAt as string;
-  const record = {
-    Put: {
-      TableName: tableName,
-      Item: {
-        ...(end.fields ?? {}),
-        ...occurrenceKey(kind, claimed.accountId, claimed.id, dueAt),
-        type: `${kind.itemType}-occurrence`,
-        accountId: claimed.accountId,
-        [kind.idAttribute]: claimed.id,
-        dueAt: dueAt,
-        status: end.status,
-        attempts: claimed.attempts,
-        [kind.finishedAttribute]: toIso(finishedAt),
-        ...(end.reason === undefined ? {} : { reason: end.reason }),
-        ...(claimed.item[TABLE.ttlAttribute] === undefined
-          ? {}
-          : { [TABLE.ttlAttribute]: claimed.item[TABLE.ttlAttribute] }),
-      },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    },
-  };
-  const names = {
-    '#status': 'status',
-    '#claimedUntil': 'claimedUntil',
-    '#claimedBy': 'claimedBy',
-    '#duePk': DUE_PK,
-    '#dueAt': DUE_AT,
-    '#version': 'version',
-    '#attempts': 'attempts',
-    '#finished': kind.finishedAttribute,
-  };
-  const condition = '#status = :pending AND #claimedBy = :attempt';
-  const goesOn = claimed.repeat !== undefined && !end.endsTimer && nextDueAt !== undefined;
-  if (goesOn) {
-    const next = nextDueAt as string;
-    const values = {
-      ':pending': 'PENDING',
-      ':attempt': attemptId,
-      ':next': claimed.version + 1,
-      ':zero': 0,
-      ':duePk': dueBucket(kind, next),
-      ':dueAt': next,
-      ':finished': toIso(finishedAt),
-    };
-    try {
-      const out = await dynamo.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            record,
-            {
-              Update: {
-                TableName: tableName,
-                Key: timerKey(kind, claimed.accountId, claimed.id),
-                UpdateExpression:
-                  'SET #version = :next, #attempts = :zero, #duePk = :duePk, #dueAt = :dueAt, #finished = :finished REMOVE #claimedUntil, #claimedBy',
-                ConditionExpression: condition,
-                ExpressionAttributeNames: names,
-                ExpressionAttributeValues: values,
-              },
-            },
-          ],
-        }),
-      );
-      void out;
-    } catch (error) {
-      if (cancellationCodes(error)?.includes('ConditionalCheckFailed')) return undefined;
-      throw error;
-    }
-    const { claimedUntil: _u, claimedBy: _b, ...rest } = claimed.item;
-    return {
-      timerStatus: 'PENDING',
-      next: toTimerState(kind, {
-        ...rest,
-        version: claimed.version + 1,
-        attempts: 0,
-        [DUE_PK]: values[':duePk'],
-        [DUE_AT]: next,
-        [kind.finishedAttribute]: values[':finished'],
-      }),
-    };
-  }
-  const timerStatus = claimed.repeat === undefined || end.endsTimer ? end.status : kind.completedStatus;
-  const failed = end.reason !== undefined && (claimed.repeat === undefined || end.endsTimer);
-  const done = await leaveLive(
-    kind,
-    claimed,
-    {
-      UpdateExpression: `SET #status = :status, #finished = :finished${failed ? ', #reason = :reason' : ''} REMOVE #duePk, #claimedUntil, #claimedBy`,
-      ConditionExpression: condition,
-      // Only the names this expression uses: DynamoDB refuses unused ones.
-      ExpressionAttributeNames: {
-        '#status': names['#status'],
-        '#claimedUntil': names['#claimedUntil'],
-        '#claimedBy': names['#claimedBy'],
-        '#duePk': names['#duePk'],
-        '#finished': names['#finished'],
-        ...(failed ? { '#reason': 'failureReason' } : {}),
-      },
-      ExpressionAttributeValues: {
-        ':status': timerStatus,
-        ':finished': toIso(finishedAt),
-        ':pending': 'PENDING',
-        ':attempt': attemptId,
-        ...(failed ? { ':reason': end.reason } : {}),
-      },
-    },
-    [record],
-  );
-  return done ? { timerStatus } : undefined;
-}
-
-export interface OccurrenceRecord {
-  /** ISO: the occurrence. */
-  readonly dueAt: string;
-  readonly status: string;
-  readonly attempts: number;
-  readonly reason?: string;
-  /** The whole record, the kind's own attributes included. */
-  readonly item: Readonly<Record<string, unknown>>;
-}
-
-export interface OccurrencePage {
-  readonly occurrences: OccurrenceRecord[];
-  readonly lastKey?: { pk: string; sk: string };
-}
-
-/** A timer's occurrences, newest first (the sort key ends with the ISO time). */
-export async function listOccurrences(
-  kind: TimerKind,
-  accountId: string,
-  id: string,
-  limit: number,
-  startKey?: { pk: string; sk: string },
-): Promise<OccurrencePage> {
-  const out = await dynamo.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': accountPk(accountId), ':prefix': `${kind.historyPrefix}${id}#` },
-      ScanIndexForward: false,
-      Limit: limit + 1,
-      ExclusiveStartKey: startKey,
-    }),
-  );
-  const occurrences = (out.Items ?? []).map((item) => ({
-    dueAt: String(item.dueAt),
-    status: String(item.status),
-    attempts: Number(item.attempts ?? 0),
-    ...(typeof item.reason === 'string' ? { reason: item.reason } : {}),
-    item,
-  }));
-  if (occurrences.length <= limit) return { occurrences };
-  const page = occurrences.slice(0, limit);
-  const last = page[page.length - 1] as OccurrenceRecord;
-  return { occurrences: page, lastKey: occurrenceKey(kind, accountId, id, last.dueAt) };
+  await transactWrite({ TransactItems: [{ Delete: remove }, kind.profile.uncount(timer.accountId)] });
 }

@@ -4,14 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { jobTimers } from '../../lambdas/jobs/job-kind.ts';
 import { followingDueAt } from '../../lambdas/timers/occurrence.ts';
-import {
-  cancelTimer,
-  changeTimer,
-  claimOccurrence,
-  completeOccurrence,
-  type TimerState,
-  toTimerState,
-} from '../../lambdas/timers/timer-items.ts';
+import { claimOccurrence, completeOccurrence } from '../../lambdas/timers/occurrence-claims.ts';
+import { cancelTimer, changeTimer, type TimerState, toTimerState } from '../../lambdas/timers/timer-items.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
 const NOW = Date.parse('2026-12-01T12:00:00Z');
