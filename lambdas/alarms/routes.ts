@@ -1,25 +1,15 @@
 // HTTP routes of alarms: a push notification at a chosen time, reschedulable and cancellable.
 import * as z from 'zod';
-import { defineRoute } from '../http/route.ts';
+import { ownedResourceRoutes } from '../http/owned-routes.ts';
 import { outboundUrl } from '../shared/outbound/url-rules.ts';
 import { repeatSchema } from '../shared/recurrence.ts';
+import { futureInstant, notScheduled, repeatView } from '../shared/timer-fields.ts';
 import { type Alarm, createAlarm, getOwnAlarm, listOwnAlarms } from './alarms.ts';
 import { checkFcmSize } from './fcm-message.ts';
 import { pushBody as body, pushData as data, pushTitle as title } from './push-fields.ts';
 import { cancelAnyOwnAlarm, changeOwnAlarm, createRecurringAlarm, listOwnOccurrences } from './recurring-alarms.ts';
 
-const DAY_MS = 86_400_000;
-export const MAX_LEAD_DAYS = 365;
-/** Range checks only run on a well-formed date, so a bad one gets one clear message. */
-const wellFormed = { when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0 };
-const fireAt = z.iso
-  .datetime({ offset: true })
-  .refine((value) => Date.parse(value) > Date.now(), { message: 'must be in the future', ...wellFormed })
-  .refine((value) => Date.parse(value) <= Date.now() + MAX_LEAD_DAYS * DAY_MS, {
-    message: `must be at most ${MAX_LEAD_DAYS} days ahead`,
-    ...wellFormed,
-  })
-  .describe('When to push: ISO-8601 with any offset, in the future, at most 365 days ahead');
+const fireAt = futureInstant('When to push: ISO-8601 with any offset, in the future, at most 365 days ahead');
 
 const deviceToken = z
   .string()
@@ -33,8 +23,6 @@ const condition = z
   .describe(
     'Asked at every fire, before the push: a signed POST of {alarmId, fireAt, data}; the answer sends, sends other text, or skips. Needs the account signing secret',
   );
-
-const repeatView = z.object({ cron: z.string(), timezone: z.string(), until: z.iso.datetime().optional() });
 
 const alarmView = z.object({
   alarmId: z.string(),
@@ -85,18 +73,6 @@ const occurrenceView = z.object({
   reason: z.string().optional().describe('Why it FAILED or was SKIPPED, e.g. CONDITION_FALSE, CONDITION_UNREACHABLE'),
 });
 
-const pageQuery = (what: string) =>
-  z.object({
-    limit: z
-      .string()
-      .regex(/^\d{1,3}$/, 'must be a whole number from 1 to 100')
-      .transform(Number)
-      .pipe(z.number().int().min(1).max(100))
-      .optional()
-      .describe(`${what} per page, 1 to 100 (default 20)`),
-    cursor: z.string().optional().describe('nextCursor of the previous page'),
-  });
-
 /** Exactly one of fireAt and repeat, with a 400 naming both when it is not so. */
 function oneOfFireAtOrRepeat(input: { fireAt?: unknown; repeat?: unknown }, ctx: z.RefinementCtx): void {
   const has = (input.fireAt !== undefined ? 1 : 0) + (input.repeat !== undefined ? 1 : 0);
@@ -107,17 +83,19 @@ function oneOfFireAtOrRepeat(input: { fireAt?: unknown; repeat?: unknown }, ctx:
   }
 }
 
-const alarmIdParams = z.object({ alarmId: z.string().describe('Id of one of your alarms') });
-const notFound = { description: 'No such alarm of yours' };
+const alarms = ownedResourceRoutes({
+  path: '/alarms',
+  id: 'alarmId',
+  noun: 'alarm',
+  view: alarmView,
+  toView: toAlarmView,
+});
 const notPending = {
   description: 'The alarm is no longer PENDING (or PAUSED, for a recurring one), or is being sent right now',
 };
 
 export const alarmRoutes = [
-  defineRoute({
-    key: 'POST /alarms',
-    auth: 'account',
-    idempotent: true,
+  alarms.create({
     summary: 'Schedule a push notification to a device at fireAt, or at every occurrence of repeat',
     body: z
       .strictObject({
@@ -133,15 +111,15 @@ export const alarmRoutes = [
         oneOfFireAtOrRepeat(input, ctx);
         checkFcmSize(input, input.repeat !== undefined, ctx);
       }),
-    responses: {
-      201: { description: 'Scheduled', schema: alarmView },
+    created: 'Scheduled',
+    errors: {
       409: {
         description:
           'ALARM_LIMIT_REACHED: a demo account has its maximum of pending alarms (recurring ones count); NO_SIGNING_SECRET: a condition needs the account signing secret',
       },
-      503: { description: 'Scheduling is unavailable; nothing was created; retry' },
+      503: notScheduled,
     },
-    handle: async ({ caller, body: input, now }) => {
+    create: (caller, input, now) => {
       const common = {
         title: input.title,
         body: input.body,
@@ -149,48 +127,16 @@ export const alarmRoutes = [
         ...(input.condition ? { condition: input.condition } : {}),
         ...(input.data ? { data: input.data } : {}),
       };
-      const alarm = input.repeat
-        ? await createRecurringAlarm(caller, { ...common, repeat: input.repeat }, now)
-        : await createAlarm(caller, { ...common, fireAt: Date.parse(input.fireAt as string) }, now);
-      return { status: 201, headers: { location: `/alarms/${alarm.alarmId}` }, body: toAlarmView(alarm) };
+      return input.repeat
+        ? createRecurringAlarm(caller, { ...common, repeat: input.repeat }, now)
+        : createAlarm(caller, { ...common, fireAt: Date.parse(input.fireAt as string) }, now);
     },
   }),
-  defineRoute({
-    key: 'GET /alarms',
-    auth: 'account',
-    summary: 'Your alarms, newest first, a page at a time',
-    query: pageQuery('Alarms'),
-    responses: {
-      200: {
-        description: 'A page of alarms; nextCursor when more follow',
-        schema: z.object({ items: z.array(alarmView), nextCursor: z.string().optional() }),
-      },
-    },
-    handle: async ({ caller, query }) => {
-      const page = await listOwnAlarms(caller.accountId, query.limit ?? 20, query.cursor);
-      return {
-        status: 200,
-        body: { items: page.items.map(toAlarmView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) },
-      };
-    },
-  }),
-  defineRoute({
-    key: 'GET /alarms/{alarmId}',
-    auth: 'account',
-    summary: 'One of your alarms',
-    params: alarmIdParams,
-    responses: { 200: { description: 'The alarm', schema: alarmView }, 404: notFound },
-    handle: async ({ caller, params }) => ({
-      status: 200,
-      body: toAlarmView(await getOwnAlarm(caller.accountId, params.alarmId)),
-    }),
-  }),
-  defineRoute({
-    key: 'PATCH /alarms/{alarmId}',
-    auth: 'account',
+  alarms.list({ summary: 'Your alarms, newest first, a page at a time', plural: 'Alarms', list: listOwnAlarms }),
+  alarms.get({ summary: 'One of your alarms', get: getOwnAlarm }),
+  alarms.change({
     summary:
       'Move a PENDING one-off alarm to a new fireAt (it fires once, at the new time); or change a recurring alarm: its repeat (from the next occurrence on) and/or paused (resuming with the first occurrence after now)',
-    params: alarmIdParams,
     body: z
       .strictObject({
         fireAt: fireAt.optional().describe('One-off alarms only'),
@@ -208,59 +154,34 @@ export const alarmRoutes = [
           });
         }
       }),
-    responses: {
-      200: { description: 'Changed', schema: alarmView },
+    errors: {
       400: { description: 'fireAt on a recurring alarm, or repeat/paused on a one-off one' },
-      404: notFound,
       409: notPending,
       503: { description: 'Scheduling is unavailable; the alarm keeps its previous time; retry' },
     },
-    handle: async ({ caller, params, body: input, now }) => ({
-      status: 200,
-      body: toAlarmView(
-        await changeOwnAlarm(
-          caller,
-          params.alarmId,
-          {
-            ...(input.fireAt === undefined ? {} : { fireAt: Date.parse(input.fireAt) }),
-            ...(input.repeat === undefined ? {} : { repeat: input.repeat }),
-            ...(input.paused === undefined ? {} : { paused: input.paused }),
-          },
-          now,
-        ),
+    change: (caller, alarmId, input, now) =>
+      changeOwnAlarm(
+        caller,
+        alarmId,
+        {
+          ...(input.fireAt === undefined ? {} : { fireAt: Date.parse(input.fireAt) }),
+          ...(input.repeat === undefined ? {} : { repeat: input.repeat }),
+          ...(input.paused === undefined ? {} : { paused: input.paused }),
+        },
+        now,
       ),
-    }),
   }),
-  defineRoute({
-    key: 'DELETE /alarms/{alarmId}',
-    auth: 'account',
+  alarms.cancel({
     summary: 'Cancel a PENDING (or PAUSED recurring) alarm; it never fires again',
-    params: alarmIdParams,
-    responses: { 200: { description: 'Cancelled', schema: alarmView }, 404: notFound, 409: notPending },
-    handle: async ({ caller, params, now }) => ({
-      status: 200,
-      body: toAlarmView(await cancelAnyOwnAlarm(caller.accountId, params.alarmId, now)),
-    }),
+    conflict: notPending,
+    cancel: cancelAnyOwnAlarm,
   }),
-  defineRoute({
-    key: 'GET /alarms/{alarmId}/occurrences',
-    auth: 'account',
+  alarms.history({
+    segment: 'occurrences',
     summary: 'What each occurrence of one of your alarms did, newest first (a one-off alarm has at most one)',
-    params: alarmIdParams,
-    query: pageQuery('Occurrences'),
-    responses: {
-      200: {
-        description: 'A page of occurrences; nextCursor when more follow',
-        schema: z.object({ items: z.array(occurrenceView), nextCursor: z.string().optional() }),
-      },
-      404: notFound,
-    },
-    handle: async ({ caller, params, query }) => {
-      const page = await listOwnOccurrences(caller.accountId, params.alarmId, query.limit ?? 20, query.cursor);
-      return {
-        status: 200,
-        body: { items: page.items.map((o) => ({ ...o })), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) },
-      };
-    },
+    plural: 'Occurrences',
+    view: occurrenceView,
+    toView: (o) => ({ ...o }),
+    list: listOwnOccurrences,
   }),
 ];

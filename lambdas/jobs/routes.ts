@@ -1,9 +1,10 @@
 // HTTP routes of webhook jobs: a signed POST to the team's own backend at a chosen time, one-off or recurring.
 import * as z from 'zod';
 import { DEFAULTS } from '../../lib/definitions.ts';
-import { defineRoute } from '../http/route.ts';
+import { ownedResourceRoutes } from '../http/owned-routes.ts';
 import { outboundUrl } from '../shared/outbound/url-rules.ts';
 import { repeatSchema } from '../shared/recurrence.ts';
+import { futureInstant, notScheduled, repeatView } from '../shared/timer-fields.ts';
 import {
   cancelOwnJob,
   changeOwnJob,
@@ -15,17 +16,7 @@ import {
   listOwnJobs,
 } from './jobs.ts';
 
-const DAY_MS = 86_400_000;
-const MAX_LEAD_DAYS = 365;
-const wellFormed = { when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0 };
-const runAt = z.iso
-  .datetime({ offset: true })
-  .refine((value) => Date.parse(value) > Date.now(), { message: 'must be in the future', ...wellFormed })
-  .refine((value) => Date.parse(value) <= Date.now() + MAX_LEAD_DAYS * DAY_MS, {
-    message: `must be at most ${MAX_LEAD_DAYS} days ahead`,
-    ...wellFormed,
-  })
-  .describe('When to run: ISO-8601 with any offset, in the future, at most 365 days ahead');
+const runAt = futureInstant('When to run: ISO-8601 with any offset, in the future, at most 365 days ahead');
 
 const payload = z
   .record(z.string(), z.unknown())
@@ -35,7 +26,6 @@ const payload = z
   .describe('Any JSON object, up to 16 KB; sent as is in every call (default {})');
 
 const status = z.enum(['PENDING', 'PAUSED', 'SUCCEEDED', 'FAILED', 'CANCELLED']);
-const repeatView = z.object({ cron: z.string(), timezone: z.string(), until: z.iso.datetime().optional() });
 
 const jobView = z.object({
   jobId: z.string(),
@@ -61,22 +51,10 @@ const runView = z.object({
 
 export const toJobView = (job: Job): z.infer<typeof jobView> => ({ ...job });
 
-const jobIdParams = z.object({ jobId: z.string().describe('Id of one of your jobs') });
-const notFound = { description: 'No such job of yours' };
+const jobs = ownedResourceRoutes({ path: '/jobs', id: 'jobId', noun: 'job', view: jobView, toView: toJobView });
 const notChangeable = {
   description: 'JOB_NOT_PENDING: the job is no longer PENDING or PAUSED, or is running right now',
 };
-const pageQuery = (what: string) =>
-  z.object({
-    limit: z
-      .string()
-      .regex(/^\d{1,3}$/, 'must be a whole number from 1 to 100')
-      .transform(Number)
-      .pipe(z.number().int().min(1).max(100))
-      .optional()
-      .describe(`${what} per page, 1 to 100 (default 20)`),
-    cursor: z.string().optional().describe('nextCursor of the previous page'),
-  });
 
 const exactlyOne = (input: { runAt?: unknown; repeat?: unknown }, ctx: z.RefinementCtx) => {
   if ((input.runAt === undefined) === (input.repeat === undefined)) {
@@ -87,10 +65,7 @@ const exactlyOne = (input: { runAt?: unknown; repeat?: unknown }, ctx: z.Refinem
 };
 
 export const jobRoutes = [
-  defineRoute({
-    key: 'POST /jobs',
-    auth: 'account',
-    idempotent: true,
+  jobs.create({
     summary: 'Book a signed POST to your URL at runAt, or at every time a repeat rule names',
     body: z
       .strictObject({
@@ -100,60 +75,28 @@ export const jobRoutes = [
         payload: payload.optional(),
       })
       .superRefine(exactlyOne),
-    responses: {
-      201: { description: 'Booked', schema: jobView },
+    created: 'Booked',
+    errors: {
       409: {
         description:
           'NO_SIGNING_SECRET: create a signing secret first; JOB_LIMIT_REACHED: a demo account has its maximum of pending jobs',
       },
-      503: { description: 'Scheduling is unavailable; nothing was created; retry' },
+      503: notScheduled,
     },
-    handle: async ({ caller, body: input, now }) => {
+    create: (caller, input, now) => {
       const common = { url: input.url, ...(input.payload ? { payload: input.payload } : {}) };
-      const job = await createJob(
+      return createJob(
         caller,
         input.repeat ? { ...common, repeat: input.repeat } : { ...common, runAt: Date.parse(input.runAt as string) },
         now,
       );
-      return { status: 201, headers: { location: `/jobs/${job.jobId}` }, body: toJobView(job) };
     },
   }),
-  defineRoute({
-    key: 'GET /jobs',
-    auth: 'account',
-    summary: 'Your jobs, newest first, a page at a time',
-    query: pageQuery('Jobs'),
-    responses: {
-      200: {
-        description: 'A page of jobs; nextCursor when more follow',
-        schema: z.object({ items: z.array(jobView), nextCursor: z.string().optional() }),
-      },
-    },
-    handle: async ({ caller, query }) => {
-      const page = await listOwnJobs(caller.accountId, query.limit ?? 20, query.cursor);
-      return {
-        status: 200,
-        body: { items: page.items.map(toJobView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) },
-      };
-    },
-  }),
-  defineRoute({
-    key: 'GET /jobs/{jobId}',
-    auth: 'account',
-    summary: 'One of your jobs',
-    params: jobIdParams,
-    responses: { 200: { description: 'The job', schema: jobView }, 404: notFound },
-    handle: async ({ caller, params }) => ({
-      status: 200,
-      body: toJobView(await getOwnJob(caller.accountId, params.jobId)),
-    }),
-  }),
-  defineRoute({
-    key: 'PATCH /jobs/{jobId}',
-    auth: 'account',
+  jobs.list({ summary: 'Your jobs, newest first, a page at a time', plural: 'Jobs', list: listOwnJobs }),
+  jobs.get({ summary: 'One of your jobs', get: getOwnJob }),
+  jobs.change({
     summary:
       'Move a one-off job (runAt), or change a recurring one (repeat: from its next run; paused: true stops it, false resumes with the first run after now)',
-    params: jobIdParams,
     body: z
       .strictObject({ runAt: runAt.optional(), repeat: repeatSchema.optional(), paused: z.boolean().optional() })
       .superRefine((input, ctx) => {
@@ -168,13 +111,8 @@ export const jobRoutes = [
           });
         }
       }),
-    responses: {
-      200: { description: 'Changed', schema: jobView },
-      404: notFound,
-      409: notChangeable,
-      503: { description: 'Scheduling is unavailable; retry' },
-    },
-    handle: async ({ caller, params, body: input, now }) => {
+    errors: { 409: notChangeable, 503: { description: 'Scheduling is unavailable; retry' } },
+    change: (caller, jobId, input, now) => {
       const patch: JobPatch =
         input.runAt !== undefined
           ? { runAt: Date.parse(input.runAt) }
@@ -182,36 +120,20 @@ export const jobRoutes = [
               ...(input.repeat ? { repeat: input.repeat } : {}),
               ...(input.paused === undefined ? {} : { paused: input.paused }),
             };
-      return { status: 200, body: toJobView(await changeOwnJob(caller, params.jobId, patch, now)) };
+      return changeOwnJob(caller, jobId, patch, now);
     },
   }),
-  defineRoute({
-    key: 'DELETE /jobs/{jobId}',
-    auth: 'account',
+  jobs.cancel({
     summary: 'Cancel a PENDING or PAUSED job; it never runs again',
-    params: jobIdParams,
-    responses: { 200: { description: 'Cancelled', schema: jobView }, 404: notFound, 409: notChangeable },
-    handle: async ({ caller, params, now }) => ({
-      status: 200,
-      body: toJobView(await cancelOwnJob(caller.accountId, params.jobId, now)),
-    }),
+    conflict: notChangeable,
+    cancel: cancelOwnJob,
   }),
-  defineRoute({
-    key: 'GET /jobs/{jobId}/runs',
-    auth: 'account',
+  jobs.history({
+    segment: 'runs',
     summary: "A job's runs, newest first: each run's outcome after its last call",
-    params: jobIdParams,
-    query: pageQuery('Runs'),
-    responses: {
-      200: {
-        description: 'A page of runs; nextCursor when more follow',
-        schema: z.object({ items: z.array(runView), nextCursor: z.string().optional() }),
-      },
-      404: notFound,
-    },
-    handle: async ({ caller, params, query }) => {
-      const page = await listOwnJobRuns(caller.accountId, params.jobId, query.limit ?? 20, query.cursor);
-      return { status: 200, body: { items: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) } };
-    },
+    plural: 'Runs',
+    view: runView,
+    toView: (run) => run,
+    list: listOwnJobRuns,
   }),
 ];
