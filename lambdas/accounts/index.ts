@@ -41,11 +41,14 @@ export const accountExists = (accountId: string): TransactItem => ({
   ConditionCheck: { TableName: tableName, Key: accountKey(accountId), ConditionExpression: 'attribute_exists(pk)' },
 });
 
+/** The profile's counters of a kind's timers that are still to happen (demo accounts have a cap on each). */
+type PendingCounter = 'pendingAlarms' | 'pendingJobs';
+
 /**
- * Counts one more PENDING alarm on the profile. Fails the transaction when the account is gone, or,
- * with a `cap` (demo accounts), when it already has that many pending.
+ * Counts one more on the profile's `counter`. Fails the transaction when the account is gone, or, with a
+ * `cap` (demo accounts), when it already has that many.
  */
-export const countPendingAlarm = (accountId: string, cap?: number): TransactItem => ({
+const countPending = (counter: PendingCounter, accountId: string, cap?: number): TransactItem => ({
   Update: {
     TableName: tableName,
     Key: accountKey(accountId),
@@ -54,22 +57,29 @@ export const countPendingAlarm = (accountId: string, cap?: number): TransactItem
       cap === undefined
         ? 'attribute_exists(pk)'
         : 'attribute_exists(pk) AND (attribute_not_exists(#pending) OR #pending < :cap)',
-    ExpressionAttributeNames: { '#pending': 'pendingAlarms' },
+    ExpressionAttributeNames: { '#pending': counter },
     ExpressionAttributeValues: { ':zero': 0, ':one': 1, ...(cap === undefined ? {} : { ':cap': cap }) },
   },
 });
 
-/** Counts one PENDING alarm less; fails the transaction when the account is gone or the count is 0. */
-export const uncountPendingAlarm = (accountId: string): TransactItem => ({
+/** Counts one less on the profile's `counter`; fails the transaction when the account is gone or it is 0. */
+const uncountPending = (counter: PendingCounter, accountId: string): TransactItem => ({
   Update: {
     TableName: tableName,
     Key: accountKey(accountId),
     UpdateExpression: 'SET #pending = #pending - :one',
     ConditionExpression: 'attribute_exists(pk) AND #pending > :zero',
-    ExpressionAttributeNames: { '#pending': 'pendingAlarms' },
+    ExpressionAttributeNames: { '#pending': counter },
     ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
   },
 });
+
+/** Counts one more PENDING alarm on the profile; with a `cap` (demo accounts), at most that many. */
+export const countPendingAlarm = (accountId: string, cap?: number): TransactItem =>
+  countPending('pendingAlarms', accountId, cap);
+
+/** Counts one PENDING alarm less. */
+export const uncountPendingAlarm = (accountId: string): TransactItem => uncountPending('pendingAlarms', accountId);
 
 /** Takes an absence's penalty off the account's score; fails the transaction when the account is gone. */
 export const scorePenalty = (accountId: string, penalty: number): TransactItem => ({
@@ -82,29 +92,9 @@ export const scorePenalty = (accountId: string, penalty: number): TransactItem =
   },
 });
 
-/**
- * Counts one more PENDING or PAUSED job on the profile (demo accounts: their cap). Fails the transaction
- * when the account is gone, or when it already has `cap` of them.
- */
-export const countPendingJob = (accountId: string, cap: number): TransactItem => ({
-  Update: {
-    TableName: tableName,
-    Key: accountKey(accountId),
-    UpdateExpression: 'SET #pending = if_not_exists(#pending, :zero) + :one',
-    ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#pending) OR #pending < :cap)',
-    ExpressionAttributeNames: { '#pending': 'pendingJobs' },
-    ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':cap': cap },
-  },
-});
+/** Counts one more PENDING or PAUSED job on the profile (demo accounts: their cap). */
+export const countPendingJob = (accountId: string, cap: number): TransactItem =>
+  countPending('pendingJobs', accountId, cap);
 
-/** Counts one pending job less; fails the transaction when the account is gone or the count is 0. */
-export const uncountPendingJob = (accountId: string): TransactItem => ({
-  Update: {
-    TableName: tableName,
-    Key: accountKey(accountId),
-    UpdateExpression: 'SET #pending = #pending - :one',
-    ConditionExpression: 'attribute_exists(pk) AND #pending > :zero',
-    ExpressionAttributeNames: { '#pending': 'pendingJobs' },
-    ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
-  },
-});
+/** Counts one pending job less. */
+export const uncountPendingJob = (accountId: string): TransactItem => uncountPending('pendingJobs', accountId);

@@ -55,27 +55,28 @@ function scheduleInput(schedule: OneOffSchedule): CreateScheduleCommandInput {
   };
 }
 
-/** Creates the schedule, or replaces it if one of that name exists already (a retried call). */
-export async function putOneOffSchedule(schedule: OneOffSchedule): Promise<void> {
+/**
+ * Writes the schedule the way the caller expects to find it (`create`: not there yet; `update`: there),
+ * and the other way when the Scheduler says it is not so (ConflictException, ResourceNotFoundException).
+ */
+async function writeSchedule(schedule: OneOffSchedule, expect: 'create' | 'update'): Promise<void> {
   const input = scheduleInput(schedule);
+  const create = () => scheduler.send(new CreateScheduleCommand(input));
+  const update = () => scheduler.send(new UpdateScheduleCommand(input));
   try {
-    await scheduler.send(new CreateScheduleCommand(input));
+    await (expect === 'create' ? create() : update());
   } catch (error) {
-    if (!(error instanceof ConflictException)) throw error;
-    await scheduler.send(new UpdateScheduleCommand(input));
+    const notSo = expect === 'create' ? ConflictException : ResourceNotFoundException;
+    if (!(error instanceof notSo)) throw error;
+    await (expect === 'create' ? update() : create());
   }
 }
 
+/** Creates the schedule, or replaces it if one of that name exists already (a retried call). */
+export const putOneOffSchedule = (schedule: OneOffSchedule): Promise<void> => writeSchedule(schedule, 'create');
+
 /** Moves the schedule to a new time; creates it again if it already fired and was deleted. */
-export async function moveOneOffSchedule(schedule: OneOffSchedule): Promise<void> {
-  const input = scheduleInput(schedule);
-  try {
-    await scheduler.send(new UpdateScheduleCommand(input));
-  } catch (error) {
-    if (!(error instanceof ResourceNotFoundException)) throw error;
-    await scheduler.send(new CreateScheduleCommand(input));
-  }
-}
+export const moveOneOffSchedule = (schedule: OneOffSchedule): Promise<void> => writeSchedule(schedule, 'update');
 
 /** Deletes the schedule; one that already fired (and deleted itself) or never existed is fine. */
 export async function deleteScheduleIfExists(group: string, name: string): Promise<void> {
