@@ -1,66 +1,44 @@
-// The whole backend as one stack, every resource derived from lib/definitions.ts.
-import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+// The whole backend as one stack, every resource derived from lib/definitions.ts. What it builds is in the
+// files beside it: queues.ts (work queues, dead letters, consumers), schedules.ts (schedule groups, the
+// Scheduler's role, recurring schedules), function-bindings.ts (what each function may touch), http-api.ts,
+// monitoring.ts and dashboard.ts.
+import { CfnOutput, RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { HttpApi, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { CfnSchedule, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import type { Role } from 'aws-cdk-lib/aws-iam';
+import type { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { OperationsDashboard } from './dashboard.ts';
 import {
   DEFAULTS,
   dlqId,
-  ENV,
   FUNCTIONS,
   type FunctionDefinition,
-  ONE_OFF_SCHEDULE_TARGETS,
   pascal,
-  QUEUES,
-  type QueueDefinition,
   type QueueKey,
-  RECURRING_SCHEDULES,
   SCHEDULE_DELIVERY_DLQ_ID,
-  SCHEDULE_GROUPS,
-  SCHEDULE_RETRY_POLICY,
   TABLE,
 } from './definitions.ts';
-import { HouseFunction, type NamedScheduleGroup, type WorkQueue } from './house-function.ts';
+import { bindFunctions, type FunctionKey } from './function-bindings.ts';
+import { HouseFunction } from './house-function.ts';
 import { makeHttpApi } from './http-api.ts';
 import { makeAlarmTopic } from './monitoring.ts';
+import { connectConsumers, DEAD_LETTER_RETENTION_DAYS, makeQueue, makeQueues, type SchedulingQueue } from './queues.ts';
+import { makeRecurringSchedules, makeScheduleGroups, makeSchedulerRole, type ScheduleGroupKey } from './schedules.ts';
 
+export { assertVisibilityAboveTimeout, DEAD_LETTER_RETENTION_DAYS } from './queues.ts';
+export type { FunctionKey, ScheduleGroupKey, SchedulingQueue };
 export { pascal };
 
 /** The stack's id, and so its CloudFormation name (README "Deploying"). */
 export const STACK_ID = 'SchedulingBackend';
 
-export type FunctionKey = keyof typeof FUNCTIONS;
-export type ScheduleGroupKey = keyof typeof SCHEDULE_GROUPS;
-
 /** Context key that overrides DEFAULTS.demoTtlSeconds at synth (`cdk deploy -c demoTtlSeconds=600`). */
 export const DEMO_TTL_CONTEXT = 'demoTtlSeconds';
 export { API_BURST_LIMIT_CONTEXT, API_RATE_LIMIT_CONTEXT } from './http-api.ts';
-
-/** Dead-letter queues keep messages as long as SQS allows, so there is time to look after an alarm. */
-export const DEAD_LETTER_RETENTION_DAYS = 14;
-
-const entriesOf = <K extends string, V>(record: Record<K, V>): [K, V][] => Object.entries(record) as [K, V][];
-
-export interface SchedulingQueue extends WorkQueue {
-  readonly deadLetterQueue: Queue;
-  readonly queue: Queue;
-}
-
-/** Throws at synth when a queue would hand a message to a second consumer while the first still works on it. */
-export function assertVisibilityAboveTimeout(queue: QueueDefinition, consumer: FunctionDefinition): void {
-  if (queue.visibilityTimeoutSeconds <= consumer.timeoutSeconds) {
-    throw new Error(
-      `Queue ${queue.id}: visibility timeout ${queue.visibilityTimeoutSeconds}s must be above the ${consumer.id} function's timeout ${consumer.timeoutSeconds}s`,
-    );
-  }
-}
 
 function demoTtlSeconds(scope: Construct): number {
   const raw: unknown = scope.node.tryGetContext(DEMO_TTL_CONTEXT);
@@ -88,16 +66,16 @@ export class SchedulingStack extends Stack {
     super(scope, id, props);
 
     this.table = this.makeTable();
-    this.queues = this.makeQueues();
-    this.scheduleDeliveryDlq = this.makeQueue(SCHEDULE_DELIVERY_DLQ_ID, DEAD_LETTER_RETENTION_DAYS);
+    this.queues = makeQueues(this);
+    this.scheduleDeliveryDlq = makeQueue(this, SCHEDULE_DELIVERY_DLQ_ID, DEAD_LETTER_RETENTION_DAYS);
     Validations.of(this.scheduleDeliveryDlq).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
         "It is a dead-letter queue, of EventBridge Scheduler (each schedule's DeadLetterConfig), not of another queue.",
     });
-    this.scheduleGroups = this.makeScheduleGroups();
-    this.schedulerRole = this.makeSchedulerRole();
-    this.makeRecurringSchedules();
+    this.scheduleGroups = makeScheduleGroups(this);
+    this.schedulerRole = makeSchedulerRole(this, this);
+    makeRecurringSchedules(this, this, this.schedulerRole);
 
     this.adminTokenSecret = new Secret(this, 'AdminToken', {
       description: 'Bearer token of the admin routes',
@@ -117,8 +95,8 @@ export class SchedulingStack extends Stack {
     }
 
     this.functions = this.makeFunctions();
-    this.bindFunctions(demoTtlSeconds(this));
-    this.connectConsumers();
+    bindFunctions(this, demoTtlSeconds(this));
+    connectConsumers(Object.values(this.functions), this.queues);
     ({ api: this.api, stage: this.apiStage } = this.makeApi());
     this.alarmTopic = this.makeAlarms();
     this.makeOutputs();
@@ -152,204 +130,12 @@ export class SchedulingStack extends Stack {
     return table;
   }
 
-  private makeQueue(
-    name: string,
-    retentionDays: number,
-    extra?: Partial<ConstructorParameters<typeof Queue>[2]>,
-  ): Queue {
-    return new Queue(this, pascal(name), {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(retentionDays),
-      ...extra,
-    });
-  }
-
-  private makeQueues(): Record<QueueKey, SchedulingQueue> {
-    const made = {} as Record<QueueKey, SchedulingQueue>;
-    for (const [key, definition] of entriesOf<QueueKey, QueueDefinition>(QUEUES)) {
-      const deadLetterQueue = this.makeQueue(dlqId(definition), DEAD_LETTER_RETENTION_DAYS);
-      const queue = this.makeQueue(definition.id, definition.retentionDays, {
-        visibilityTimeout: Duration.seconds(definition.visibilityTimeoutSeconds),
-        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: definition.maxReceiveCount },
-      });
-      made[key] = { definition, queue, deadLetterQueue };
-    }
-    return made;
-  }
-
-  private makeScheduleGroups(): Record<ScheduleGroupKey, ScheduleGroup> {
-    const made = {} as Record<ScheduleGroupKey, ScheduleGroup>;
-    for (const [key, definition] of entriesOf(SCHEDULE_GROUPS)) {
-      // No fixed name: CloudFormation names it after the stack, so two stacks in one account never collide;
-      // functions learn the name from their environment.
-      made[key] = new ScheduleGroup(this, `${pascal(definition.id)}ScheduleGroup`, {
-        removalPolicy: RemovalPolicy.DESTROY,
-      });
-    }
-    return made;
-  }
-
-  /** The queues schedules deliver to: those of one-off schedules and of the recurring ones. */
-  private scheduledQueueKeys(): QueueKey[] {
-    const keys = new Set<QueueKey>(Object.keys(ONE_OFF_SCHEDULE_TARGETS) as QueueKey[]);
-    for (const schedule of Object.values(RECURRING_SCHEDULES)) keys.add(schedule.queue);
-    return [...keys];
-  }
-
-  private makeSchedulerRole(): Role {
-    const role = new Role(this, 'SchedulerRole', {
-      description: 'Assumed by EventBridge Scheduler to deliver schedules to the work queues',
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          // Only schedules of this account, in this stack's groups (confused-deputy protection).
-          StringEquals: { 'aws:SourceAccount': this.account },
-          ArnEquals: { 'aws:SourceArn': Object.values(this.scheduleGroups).map((group) => group.scheduleGroupArn) },
-        },
-      }),
-    });
-    role.addToPolicy(
-      new PolicyStatement({
-        actions: ['sqs:SendMessage'],
-        resources: [
-          ...this.scheduledQueueKeys().map((key) => this.queues[key].queue.queueArn),
-          this.scheduleDeliveryDlq.queueArn,
-        ],
-      }),
-    );
-    return role;
-  }
-
-  private makeRecurringSchedules(): void {
-    for (const definition of Object.values(RECURRING_SCHEDULES)) {
-      new CfnSchedule(this, `${pascal(definition.id)}Schedule`, {
-        description: definition.description,
-        groupName: this.scheduleGroups.recurring.scheduleGroupName,
-        scheduleExpression: definition.expression,
-        scheduleExpressionTimezone: definition.timezone,
-        flexibleTimeWindow: { mode: 'OFF' },
-        state: 'ENABLED',
-        target: {
-          arn: this.queues[definition.queue].queue.queueArn,
-          roleArn: this.schedulerRole.roleArn,
-          input: JSON.stringify(definition.input),
-          retryPolicy: {
-            maximumEventAgeInSeconds: SCHEDULE_RETRY_POLICY.maximumEventAgeInSeconds,
-            maximumRetryAttempts: SCHEDULE_RETRY_POLICY.maximumRetryAttempts,
-          },
-          deadLetterConfig: { arn: this.scheduleDeliveryDlq.queueArn },
-        },
-      });
-    }
-  }
-
   private makeFunctions(): Record<FunctionKey, HouseFunction> {
     const made = {} as Record<FunctionKey, HouseFunction>;
-    for (const [key, definition] of entriesOf<FunctionKey, FunctionDefinition>(FUNCTIONS)) {
+    for (const [key, definition] of Object.entries(FUNCTIONS) as [FunctionKey, FunctionDefinition][]) {
       made[key] = new HouseFunction(this, `${pascal(definition.id)}Function`, { definition });
     }
     return made;
-  }
-
-  private namedGroup(key: 'demoAccounts' | 'alarms' | 'jobs'): NamedScheduleGroup {
-    return { group: this.scheduleGroups[key], env: SCHEDULE_GROUPS[key].env };
-  }
-
-  /** Each function gets exactly what its code reads and calls, nothing more. */
-  private bindFunctions(demoTtl: number): void {
-    const { api, expireDemoAccount, sendDueAlarm, runDueJob, markAbsentees, sweep } = this.functions;
-    const { queues, table } = this;
-    const delivery = { role: this.schedulerRole, deadLetterQueue: this.scheduleDeliveryDlq };
-
-    api
-      .bindTable(table, 'RW')
-      .bindScheduleGroup(this.namedGroup('demoAccounts'), 'manage', delivery)
-      .bindScheduleGroup(this.namedGroup('alarms'), 'manage', delivery)
-      .bindScheduleGroup(this.namedGroup('jobs'), 'manage', delivery)
-      // POST /admin/absence-runs queues a run directly.
-      .bindQueue(queues.absence, 'send')
-      // Timers due sooner than a schedule can serve (lambdas/timers/), and alarms while the Scheduler is
-      // unavailable, go straight on their queue, delayed.
-      .bindQueue(queues.alarmPush, 'send')
-      .bindQueue(queues.accountExpiry, 'send')
-      // A job due sooner than a schedule's lead (or while the Scheduler is unavailable) rides its queue.
-      .bindQueue(queues.jobs, 'send')
-      .bindSecret(this.adminTokenSecret, ENV.adminTokenSecretArn);
-    for (const [key, arnEnv] of entriesOf(ONE_OFF_SCHEDULE_TARGETS)) api.bindScheduleTarget(queues[key], arnEnv);
-    api.addEnvironment(ENV.demoTtlSeconds, String(demoTtl));
-    api.addEnvironment(ENV.demoRateLimitPerMinute, String(DEFAULTS.demoRateLimitPerMinute));
-
-    // Deleting an account deletes its expiry schedule and its alarms' and jobs' schedules; it never creates one.
-    expireDemoAccount
-      .bindTable(table, 'RW')
-      // An expiry message that comes early (the Scheduler's minute) is held on its queue until expiresAt.
-      .bindQueue(queues.accountExpiry, 'send')
-      .bindScheduleGroup(this.namedGroup('demoAccounts'), 'delete')
-      .bindScheduleGroup(this.namedGroup('alarms'), 'delete')
-      .bindScheduleGroup(this.namedGroup('jobs'), 'delete');
-
-    // A run's retry goes back with a growing visibility delay; an early arrival is held with a delayed
-    // copy; a recurring job's next run is armed as its own one-off schedule.
-    runDueJob
-      .bindTable(table, 'RW')
-      .bindQueue(queues.jobs, 'changeVisibility')
-      .bindQueue(queues.jobs, 'send')
-      .bindScheduleGroup(this.namedGroup('jobs'), 'manage', delivery)
-      .bindScheduleTarget(queues.jobs, ENV.jobsQueueArn);
-
-    // FCM 429/5xx: the message goes back with a growing visibility delay; an alarm that rides the queue
-    // (Scheduler unavailable) is re-sent as the next delayed hop until its fireAt. A recurring alarm's
-    // occurrence, once done, arms the next one: a schedule in the alarms group (or a delayed message).
-    sendDueAlarm
-      .bindTable(table, 'RW')
-      .bindQueue(queues.alarmPush, 'changeVisibility')
-      .bindQueue(queues.alarmPush, 'send')
-      .bindScheduleGroup(this.namedGroup('alarms'), 'manage', delivery)
-      .bindScheduleTarget(queues.alarmPush, ENV.alarmPushQueueArn)
-      .bindSecret(this.fcmCredentialsSecret, ENV.fcmCredentialsSecretArn);
-    sendDueAlarm.addEnvironment(ENV.fcmBaseUrl, DEFAULTS.fcmBaseUrl);
-
-    // A large run fans out: chunks go back onto its own queue.
-    markAbsentees.bindTable(table, 'RW').bindQueue(queues.absence, 'send');
-
-    // Reads the due index and re-drives through the normal queues.
-    sweep
-      .bindTable(table, 'R')
-      .bindQueue(queues.accountExpiry, 'send')
-      .bindQueue(queues.alarmPush, 'send')
-      .bindQueue(queues.jobs, 'send');
-  }
-
-  private connectConsumers(): void {
-    for (const fn of Object.values(this.functions)) {
-      const {
-        queue: queueKey,
-        batchSize,
-        maxBatchingWindowSeconds,
-        maxConcurrency,
-        provisionedPollers,
-      } = fn.definition;
-      if (!queueKey) continue;
-      const { definition, queue } = this.queues[queueKey];
-      assertVisibilityAboveTimeout(definition, fn.definition);
-      fn.addEventSource(
-        new SqsEventSource(queue, {
-          batchSize,
-          maxBatchingWindow:
-            maxBatchingWindowSeconds === undefined ? undefined : Duration.seconds(maxBatchingWindowSeconds),
-          reportBatchItemFailures: true,
-          ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
-          ...(provisionedPollers === undefined
-            ? {}
-            : {
-                provisionedPollerConfig: {
-                  minimumPollers: provisionedPollers.minimum,
-                  maximumPollers: provisionedPollers.maximum,
-                },
-              }),
-        }),
-      );
-    }
   }
 
   private makeApi(): { api: HttpApi; stage: HttpStage } {
