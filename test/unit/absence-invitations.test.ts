@@ -1,5 +1,4 @@
 import '../support/unit-env.ts';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -14,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { accept, invite, leaveOrDecline, openInvitations } from '../../lambdas/absence/invitations.ts';
 import { handler } from '../../lambdas/api/handler.ts';
 import { apiEvent } from '../support/api-event.ts';
+import { cancelled } from '../support/sdk-errors.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
 const NOW = Date.parse('2026-11-22T10:00:00Z');
@@ -30,12 +30,6 @@ const study = {
   absencePenalty: 1000,
   createdAt: 'x',
 };
-const cancelled = (codes: string[]) =>
-  new TransactionCanceledException({
-    message: 'cancelled',
-    $metadata: {},
-    CancellationReasons: codes.map((Code) => ({ Code })),
-  });
 const profile = (accountId: string, expiresAt?: string) => ({
   Item: {
     pk: `ACCOUNT#${accountId}`,

@@ -1,5 +1,5 @@
 import '../support/unit-env.ts';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   BatchGetCommand,
@@ -21,6 +21,7 @@ import {
   startAbsenceRun,
 } from '../../lambdas/absence/absence-run.ts';
 import { handler } from '../../lambdas/absence/mark-absentees.handler.ts';
+import { cancelled } from '../support/sdk-errors.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
@@ -41,13 +42,6 @@ const study = {
   absencePenalty: 5,
   createdAt: 'x',
 };
-
-const cancelled = (codes: string[]) =>
-  new TransactionCanceledException({
-    message: 'cancelled',
-    $metadata: {},
-    CancellationReasons: codes.map((Code) => ({ Code })),
-  });
 
 /** Transactions that mark someone absent (attendance, score, membership). */
 const marks = () =>

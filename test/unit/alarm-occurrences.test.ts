@@ -1,7 +1,6 @@
 // The push consumer for recurring alarms and conditions: one push per occurrence, its record and the
 // next occurrence in one transaction, and what each kind of condition answer makes of a fire.
 import '../support/unit-env.ts';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { CreateScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -13,6 +12,7 @@ import { type OutboundOutcome, signedPost } from '../../lambdas/shared/outbound/
 import { nextOccurrence } from '../../lambdas/shared/recurrence.ts';
 import { RetryLaterError } from '../../lambdas/shared/sqs-batch.ts';
 import { DEFAULTS, QUEUES } from '../../lib/definitions.ts';
+import { cancelled } from '../support/sdk-errors.ts';
 
 vi.mock('../../lambdas/alarms/fcm-client.ts', () => ({ sendPush: vi.fn() }));
 vi.mock('../../lambdas/shared/outbound/signed-post.ts', () => ({ signedPost: vi.fn() }));
@@ -141,13 +141,7 @@ describe('an occurrence of a recurring alarm', () => {
   });
 
   it('arms nothing when another attempt recorded the occurrence first', async () => {
-    db.on(TransactWriteCommand).rejects(
-      new TransactionCanceledException({
-        message: 'cancelled',
-        $metadata: {},
-        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
-      }),
-    );
+    db.on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'None']));
     await expect(sendDueAlarm(message(2), delivery())).resolves.toMatchObject({ outcome: 'lost-claim' });
     expect(armedMessages()).toEqual([]);
   });

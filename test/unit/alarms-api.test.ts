@@ -1,7 +1,6 @@
 // The alarm routes through the API handler: validation, ownership, paging, and what happens when the
 // Scheduler (or the queue as well) is unavailable.
 import '../support/unit-env.ts';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   CreateScheduleCommand,
   DeleteScheduleCommand,
@@ -21,13 +20,22 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { releaseAlarmsOf } from '../../lambdas/alarms/on-account-deleted.ts';
-import { handler } from '../../lambdas/api/handler.ts';
 import { DependencyUnavailableError } from '../../lambdas/shared/errors.ts';
 import { newId } from '../../lambdas/shared/ids.ts';
-import { hashToken } from '../../lambdas/shared/tokens.ts';
 import { ARM_LEAD_MS } from '../../lambdas/timers/hold.ts';
 import { DEFAULTS } from '../../lib/definitions.ts';
-import { apiEvent, type RequestSpec } from '../support/api-event.ts';
+import {
+  ACCOUNT,
+  callApi as call,
+  DEMO,
+  DEMO_TOKEN,
+  givenCallers,
+  givenProfile,
+  HOUR,
+  resetApiMocks,
+  TOKEN,
+} from '../support/api-mocks.ts';
+import { cancelled } from '../support/sdk-errors.ts';
 import { UNIT_ENV } from '../support/unit-env.ts';
 
 /** The at() of a schedule armed a minute and a margin ahead of dueAt (lambdas/timers/). */
@@ -37,18 +45,8 @@ const db = mockClient(DynamoDBDocumentClient);
 const scheduler = mockClient(SchedulerClient);
 const sqs = mockClient(SQSClient);
 
-const ACCOUNT = '01JAAAAAAAAAAAAAAAAAAAAAAA';
-const DEMO = '01JDDDDDDDDDDDDDDDDDDDDDDD';
-const TOKEN = 'sbt_permanent';
-const DEMO_TOKEN = 'sbt_demo';
 const ALARM = '01JBBBBBBBBBBBBBBBBBBBBBBB';
-const HOUR = 3_600_000;
 const schedulerDown = () => new InternalServerException({ message: 'down', Message: 'down', $metadata: {} });
-
-async function call(spec: RequestSpec) {
-  const res = await handler(apiEvent(spec));
-  return { status: res.statusCode ?? 0, headers: res.headers ?? {}, body: res.body ? JSON.parse(res.body) : undefined };
-}
 
 const valid = (overrides: Record<string, unknown> = {}) => ({
   fireAt: new Date(Date.now() + HOUR).toISOString(),
@@ -86,33 +84,15 @@ const nothingWritten = () => {
 };
 
 beforeEach(() => {
-  db.reset();
-  scheduler.reset();
-  sqs.reset();
-  db.on(GetCommand).resolves({});
-  db.on(GetCommand, { Key: { pk: `TOKEN#${hashToken(TOKEN)}`, sk: 'TOKEN' } }).resolves({
-    Item: { accountId: ACCOUNT, demo: false },
+  resetApiMocks({ db, scheduler, sqs });
+  givenCallers(db, new Date(Date.now() + 2 * HOUR).toISOString());
+  givenProfile(db, DEMO, {
+    demo: true,
+    expiresAt: '2099-01-01T00:00:00.000Z',
+    nickname: 'guest',
+    score: 100,
+    createdAt: 'x',
   });
-  db.on(GetCommand, { Key: { pk: `TOKEN#${hashToken(DEMO_TOKEN)}`, sk: 'TOKEN' } }).resolves({
-    Item: { accountId: DEMO, demo: true, expiresAt: new Date(Date.now() + 2 * HOUR).toISOString() },
-  });
-  db.on(GetCommand, { Key: { pk: `ACCOUNT#${DEMO}`, sk: 'PROFILE' } }).resolves({
-    Item: {
-      accountId: DEMO,
-      demo: true,
-      expiresAt: '2099-01-01T00:00:00.000Z',
-      nickname: 'guest',
-      score: 100,
-      createdAt: 'x',
-    },
-  });
-  db.on(TransactWriteCommand).resolves({});
-  db.on(UpdateCommand).resolves({});
-  db.on(QueryCommand).resolves({ Items: [] });
-  scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
-  scheduler.on(UpdateScheduleCommand).resolves({ ScheduleArn: 'arn' });
-  scheduler.on(DeleteScheduleCommand).resolves({});
-  sqs.on(SendMessageCommand).resolves({ MessageId: 'm1' });
 });
 
 describe('creating an alarm', () => {
@@ -298,13 +278,7 @@ describe('creating an alarm', () => {
     });
 
     it('answers 409 ALARM_LIMIT_REACHED at the cap, and schedules nothing', async () => {
-      db.on(TransactWriteCommand).rejects(
-        new TransactionCanceledException({
-          message: 'cancelled',
-          $metadata: {},
-          CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
-        }),
-      );
+      db.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed']));
       const res = await call({ method: 'POST', path: '/alarms', token: DEMO_TOKEN, body: valid() });
       expect(res.status).toBe(409);
       expect(res.body.error.code).toBe('ALARM_LIMIT_REACHED');

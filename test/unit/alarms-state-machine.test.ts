@@ -1,6 +1,6 @@
 // The alarm's life as a state machine: every status against every event that can reach it.
 import '../support/unit-env.ts';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -15,6 +15,7 @@ import { backoffSeconds, CLAIM_MS, sendDueAlarm } from '../../lambdas/alarms/sen
 import { ConflictError } from '../../lambdas/shared/errors.ts';
 import { RetryLaterError } from '../../lambdas/shared/sqs-batch.ts';
 import { QUEUES } from '../../lib/definitions.ts';
+import { cancelled } from '../support/sdk-errors.ts';
 import { UNIT_ENV } from '../support/unit-env.ts';
 
 vi.mock('../../lambdas/alarms/fcm-client.ts', () => ({ sendPush: vi.fn() }));
@@ -346,13 +347,7 @@ describe('a PENDING alarm', () => {
 
   it('is recorded FAILED even when its account is being deleted (the counter is gone)', async () => {
     push.mockResolvedValue(DEAD);
-    db.on(TransactWriteCommand).rejects(
-      new TransactionCanceledException({
-        message: 'cancelled',
-        $metadata: {},
-        CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
-      }),
-    );
+    db.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed']));
     await expect(sendDueAlarm(message(2), delivery())).resolves.toMatchObject({ outcome: 'failed' });
     // The transaction with the counter was refused, so the status change is made on its own.
     const alone = db.commandCalls(UpdateCommand).at(-1)?.args[0].input;

@@ -4,7 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../lambdas/api/handler.ts';
 import { ROUTES } from '../../lib/definitions.ts';
-import { apiEvent, type RequestSpec } from '../support/api-event.ts';
+import { apiEvent } from '../support/api-event.ts';
+import { callApi as call } from '../support/api-mocks.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
 const ADMIN = 'unit-admin-token';
@@ -13,11 +14,6 @@ beforeEach(() => {
   db.reset();
   db.on(GetCommand).resolves({});
 });
-
-async function call(spec: RequestSpec) {
-  const res = await handler(apiEvent(spec));
-  return { status: res.statusCode ?? 0, headers: res.headers ?? {}, body: res.body ? JSON.parse(res.body) : undefined };
-}
 
 describe('the API', () => {
   it('answers health checks', async () => {

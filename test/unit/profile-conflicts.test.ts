@@ -2,43 +2,29 @@
 // same item and be cancelled with TransactionConflict. The API retries it, and answers 409 if it keeps
 // losing: never a 500.
 import '../support/unit-env.ts';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { handler } from '../../lambdas/api/handler.ts';
 import { CONFLICT_ATTEMPTS } from '../../lambdas/shared/dynamo/conditional.ts';
 import { hashToken } from '../../lambdas/shared/tokens.ts';
-import { apiEvent, type RequestSpec } from '../support/api-event.ts';
+import {
+  callApi as call,
+  DEMO,
+  DEMO_TOKEN,
+  givenProfile,
+  givenToken,
+  HOUR,
+  resetApiMocks,
+} from '../support/api-mocks.ts';
+import { cancelled } from '../support/sdk-errors.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
 const scheduler = mockClient(SchedulerClient);
 const sqs = mockClient(SQSClient);
 
-const DEMO = '01JDDDDDDDDDDDDDDDDDDDDDDD';
-const DEMO_TOKEN = 'sbt_demo';
-const HOUR = 3_600_000;
-
-const conflict = () =>
-  new TransactionCanceledException({
-    message: 'Transaction cancelled',
-    $metadata: {},
-    CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
-  });
-
-async function call(spec: RequestSpec) {
-  const res = await handler(apiEvent(spec));
-  return { status: res.statusCode ?? 0, body: res.body ? JSON.parse(res.body) : undefined };
-}
+const conflict = () => cancelled(['None', 'TransactionConflict'], 'Transaction cancelled');
 
 const alarm = () => ({
   fireAt: new Date(Date.now() + HOUR).toISOString(),
@@ -48,23 +34,10 @@ const alarm = () => ({
 });
 
 beforeEach(() => {
-  db.reset();
-  scheduler.reset();
-  sqs.reset();
+  resetApiMocks({ db, scheduler, sqs });
   const expiresAt = new Date(Date.now() + 2 * HOUR).toISOString();
-  db.on(GetCommand).resolves({});
-  db.on(GetCommand, { Key: { pk: `TOKEN#${hashToken(DEMO_TOKEN)}`, sk: 'TOKEN' } }).resolves({
-    Item: { accountId: DEMO, demo: true, expiresAt },
-  });
-  db.on(GetCommand, { Key: { pk: `ACCOUNT#${DEMO}`, sk: 'PROFILE' } }).resolves({
-    Item: { accountId: DEMO, demo: true, expiresAt, nickname: 'guest', score: 100, tokenHash: hashToken(DEMO_TOKEN) },
-  });
-  db.on(UpdateCommand).resolves({});
-  db.on(DeleteCommand).resolves({});
-  db.on(QueryCommand).resolves({ Items: [] });
-  scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
-  scheduler.on(DeleteScheduleCommand).resolves({});
-  sqs.on(SendMessageCommand).resolves({ MessageId: 'm1' });
+  givenToken(db, DEMO_TOKEN, { accountId: DEMO, demo: true, expiresAt });
+  givenProfile(db, DEMO, { demo: true, expiresAt, nickname: 'guest', score: 100, tokenHash: hashToken(DEMO_TOKEN) });
 });
 
 describe('a write on an account profile that races the absence batch', () => {

@@ -8,7 +8,7 @@ import {
   SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -18,29 +18,27 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { handler } from '../../lambdas/api/handler.ts';
 import { nextOccurrence } from '../../lambdas/shared/recurrence.ts';
-import { hashToken } from '../../lambdas/shared/tokens.ts';
 import { DEFAULTS, ENV } from '../../lib/definitions.ts';
-import { apiEvent, type RequestSpec } from '../support/api-event.ts';
+import {
+  ACCOUNT,
+  callApi as call,
+  DEMO,
+  DEMO_TOKEN,
+  givenCallers,
+  givenProfile,
+  HOUR,
+  resetApiMocks,
+  TOKEN,
+} from '../support/api-mocks.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
 const scheduler = mockClient(SchedulerClient);
 const sqs = mockClient(SQSClient);
 
-const ACCOUNT = '01JAAAAAAAAAAAAAAAAAAAAAAA';
-const DEMO = '01JDDDDDDDDDDDDDDDDDDDDDDD';
-const TOKEN = 'sbt_permanent';
-const DEMO_TOKEN = 'sbt_demo';
 const ALARM = '01JBBBBBBBBBBBBBBBBBBBBBBB';
-const HOUR = 3_600_000;
 const ALARM_KEY = { pk: `ACCOUNT#${ACCOUNT}`, sk: `ALARM#${ALARM}` };
 const DAILY = { cron: '0 21 * * *', timezone: 'Asia/Seoul' };
-
-async function call(spec: RequestSpec) {
-  const res = await handler(apiEvent(spec));
-  return { status: res.statusCode ?? 0, headers: res.headers ?? {}, body: res.body ? JSON.parse(res.body) : undefined };
-}
 
 const push = { title: 'Today’s question', body: 'What made you laugh today?', deviceToken: 'fcm-device-1' };
 
@@ -70,29 +68,13 @@ const fields = (res: { body: { error: { details: { field: string }[] } } }) =>
 
 beforeEach(() => {
   delete process.env[ENV.outboundAllowLocal];
-  db.reset();
-  scheduler.reset();
-  sqs.reset();
-  db.on(GetCommand).resolves({});
-  db.on(GetCommand, { Key: { pk: `TOKEN#${hashToken(TOKEN)}`, sk: 'TOKEN' } }).resolves({
-    Item: { accountId: ACCOUNT, demo: false },
-  });
-  db.on(GetCommand, { Key: { pk: `TOKEN#${hashToken(DEMO_TOKEN)}`, sk: 'TOKEN' } }).resolves({
-    Item: { accountId: DEMO, demo: true, expiresAt: new Date(Date.now() + 2 * 24 * HOUR).toISOString() },
-  });
-  db.on(GetCommand, { Key: { pk: `ACCOUNT#${DEMO}`, sk: 'PROFILE' } }).resolves({
-    Item: { accountId: DEMO, demo: true, expiresAt: new Date(Date.now() + 2 * 24 * HOUR).toISOString() },
-  });
+  resetApiMocks({ db, scheduler, sqs });
+  const demoExpiresAt = new Date(Date.now() + 2 * 24 * HOUR).toISOString();
+  givenCallers(db, demoExpiresAt);
+  givenProfile(db, DEMO, { demo: true, expiresAt: demoExpiresAt });
   db.on(GetCommand, { Key: { pk: `ACCOUNT#${ACCOUNT}`, sk: 'SIGNING_SECRET' } }).resolves({
     Item: { signingSecret: 'whsec_test' },
   });
-  db.on(TransactWriteCommand).resolves({});
-  db.on(UpdateCommand).resolves({});
-  db.on(QueryCommand).resolves({ Items: [] });
-  scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
-  scheduler.on(UpdateScheduleCommand).resolves({ ScheduleArn: 'arn' });
-  scheduler.on(DeleteScheduleCommand).resolves({});
-  sqs.on(SendMessageCommand).resolves({ MessageId: 'm1' });
 });
 
 describe('creating a recurring alarm', () => {

@@ -1,7 +1,6 @@
 // The account's signing secret through the API handler, and how consumers read it.
 import '../support/unit-env.ts';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -13,51 +12,38 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { deleteOwnAccount } from '../../lambdas/account-deletion/account-deletion.ts';
 import { requireSigningSecret, signingSecretOf } from '../../lambdas/accounts/signing-secret.ts';
-import { handler } from '../../lambdas/api/handler.ts';
 import { ConflictError } from '../../lambdas/shared/errors.ts';
-import { hashToken } from '../../lambdas/shared/tokens.ts';
-import { apiEvent, type RequestSpec } from '../support/api-event.ts';
+import {
+  ACCOUNT,
+  callApi as call,
+  DEMO,
+  DEMO_TOKEN,
+  givenCallers,
+  givenProfile,
+  resetApiMocks,
+  TOKEN,
+} from '../support/api-mocks.ts';
+import { cancelled } from '../support/sdk-errors.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
 const scheduler = mockClient(SchedulerClient);
 
-const ACCOUNT = '01JAAAAAAAAAAAAAAAAAAAAAAA';
-const DEMO = '01JDDDDDDDDDDDDDDDDDDDDDDD';
-const TOKEN = 'sbt_permanent';
-const DEMO_TOKEN = 'sbt_demo';
 const DEMO_EXPIRES_AT = '2099-01-01T00:00:00.000Z';
-
-async function call(spec: RequestSpec) {
-  const res = await handler(apiEvent(spec));
-  return { status: res.statusCode ?? 0, headers: res.headers ?? {}, body: res.body ? JSON.parse(res.body) : undefined };
-}
 
 const secretPut = (n = 0) =>
   db.commandCalls(TransactWriteCommand)[n]?.args[0].input.TransactItems?.find((i) => i.Put)?.Put?.Item;
 
 beforeEach(() => {
-  db.reset();
-  scheduler.reset();
-  db.on(GetCommand).resolves({});
-  db.on(GetCommand, { Key: { pk: `TOKEN#${hashToken(TOKEN)}`, sk: 'TOKEN' } }).resolves({
-    Item: { accountId: ACCOUNT, demo: false },
+  resetApiMocks({ db, scheduler });
+  givenCallers(db, DEMO_EXPIRES_AT);
+  givenProfile(db, DEMO, {
+    demo: true,
+    expiresAt: DEMO_EXPIRES_AT,
+    nickname: 'g',
+    score: 100,
+    createdAt: 'x',
+    tokenHash: 'hd',
   });
-  db.on(GetCommand, { Key: { pk: `TOKEN#${hashToken(DEMO_TOKEN)}`, sk: 'TOKEN' } }).resolves({
-    Item: { accountId: DEMO, demo: true, expiresAt: DEMO_EXPIRES_AT },
-  });
-  db.on(GetCommand, { Key: { pk: `ACCOUNT#${DEMO}`, sk: 'PROFILE' } }).resolves({
-    Item: {
-      accountId: DEMO,
-      demo: true,
-      expiresAt: DEMO_EXPIRES_AT,
-      nickname: 'g',
-      score: 100,
-      createdAt: 'x',
-      tokenHash: 'hd',
-    },
-  });
-  db.on(TransactWriteCommand).resolves({});
-  scheduler.on(DeleteScheduleCommand).resolves({});
 });
 
 describe('POST /accounts/me/signing-secret', () => {
@@ -107,13 +93,7 @@ describe('POST /accounts/me/signing-secret', () => {
   });
 
   it('answers 404 when the account was deleted meanwhile, and 401 without a token', async () => {
-    db.on(TransactWriteCommand).rejects(
-      new TransactionCanceledException({
-        message: 'cancelled',
-        $metadata: {},
-        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
-      }),
-    );
+    db.on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'None']));
     expect((await call({ method: 'POST', path: '/accounts/me/signing-secret', token: TOKEN })).status).toBe(404);
     expect((await call({ method: 'POST', path: '/accounts/me/signing-secret' })).status).toBe(401);
   });
