@@ -4,19 +4,19 @@ import './unit-env.ts';
 import {
   CreateScheduleCommand,
   DeleteScheduleCommand,
-  type SchedulerClient,
+  SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   DeleteCommand,
-  type DynamoDBDocumentClient,
+  DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { AwsClientStub } from 'aws-sdk-client-mock';
+import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/api/handler.ts';
 import { hashToken } from '../../lambdas/shared/tokens.ts';
 import { apiEvent, type RequestSpec } from './api-event.ts';
@@ -29,7 +29,10 @@ export const TOKEN = 'sbt_permanent';
 export const DEMO = '01JDDDDDDDDDDDDDDDDDDDDDDD';
 export const DEMO_TOKEN = 'sbt_demo';
 
-type DbMock = AwsClientStub<DynamoDBDocumentClient>;
+/** The SDK clients the API's code sends with, mocked (one mock per client in a test file). */
+export const db = mockClient(DynamoDBDocumentClient);
+export const scheduler = mockClient(SchedulerClient);
+export const sqs = mockClient(SQSClient);
 
 /** Calls the API handler with one request: the answer's status, headers and JSON body. */
 export async function callApi(spec: RequestSpec) {
@@ -38,49 +41,36 @@ export async function callApi(spec: RequestSpec) {
 }
 
 /** Makes `token` the bearer token of `owner` (its token item). */
-export function givenToken(
-  db: DbMock,
-  token: string,
-  owner: { accountId: string; demo: boolean; expiresAt?: string },
-): void {
+export function givenToken(token: string, owner: { accountId: string; demo: boolean; expiresAt?: string }): void {
   db.on(GetCommand, { Key: { pk: `TOKEN#${hashToken(token)}`, sk: 'TOKEN' } }).resolves({ Item: owner });
 }
 
 /** Gives the account a profile (its accountId first, then `item`). */
-export function givenProfile(db: DbMock, accountId: string, item: Record<string, unknown>): void {
+export function givenProfile(accountId: string, item: Record<string, unknown>): void {
   db.on(GetCommand, { Key: { pk: `ACCOUNT#${accountId}`, sk: 'PROFILE' } }).resolves({ Item: { accountId, ...item } });
 }
 
 /** The permanent account's token, and the demo account's, valid until `demoExpiresAt`. */
-export function givenCallers(db: DbMock, demoExpiresAt: string): void {
-  givenToken(db, TOKEN, { accountId: ACCOUNT, demo: false });
-  givenToken(db, DEMO_TOKEN, { accountId: DEMO, demo: true, expiresAt: demoExpiresAt });
+export function givenCallers(demoExpiresAt: string): void {
+  givenToken(TOKEN, { accountId: ACCOUNT, demo: false });
+  givenToken(DEMO_TOKEN, { accountId: DEMO, demo: true, expiresAt: demoExpiresAt });
 }
 
 /**
  * Resets the mocks, then answers what a test does not script as a success with nothing in it: no item,
  * empty queries, writes, transactions and schedule calls that succeed, messages sent.
  */
-export function resetApiMocks(mocks: {
-  db: DbMock;
-  scheduler?: AwsClientStub<SchedulerClient>;
-  sqs?: AwsClientStub<SQSClient>;
-}): void {
-  const { db, scheduler, sqs } = mocks;
+export function resetApiMocks(): void {
   db.reset();
   db.on(GetCommand).resolves({});
   db.on(TransactWriteCommand).resolves({});
   db.on(UpdateCommand).resolves({});
   db.on(DeleteCommand).resolves({});
   db.on(QueryCommand).resolves({ Items: [] });
-  if (scheduler) {
-    scheduler.reset();
-    scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
-    scheduler.on(UpdateScheduleCommand).resolves({ ScheduleArn: 'arn' });
-    scheduler.on(DeleteScheduleCommand).resolves({});
-  }
-  if (sqs) {
-    sqs.reset();
-    sqs.on(SendMessageCommand).resolves({ MessageId: 'm1' });
-  }
+  scheduler.reset();
+  scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
+  scheduler.on(UpdateScheduleCommand).resolves({ ScheduleArn: 'arn' });
+  scheduler.on(DeleteScheduleCommand).resolves({});
+  sqs.reset();
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'm1' });
 }

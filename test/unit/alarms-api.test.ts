@@ -5,19 +5,10 @@ import {
   CreateScheduleCommand,
   DeleteScheduleCommand,
   InternalServerException,
-  SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { releaseAlarmsOf } from '../../lambdas/alarms/on-account-deleted.ts';
 import { DependencyUnavailableError } from '../../lambdas/shared/errors.ts';
@@ -29,10 +20,13 @@ import {
   callApi as call,
   DEMO,
   DEMO_TOKEN,
+  db,
   givenCallers,
   givenProfile,
   HOUR,
   resetApiMocks,
+  scheduler,
+  sqs,
   TOKEN,
 } from '../support/api-mocks.ts';
 import { cancelled } from '../support/sdk-errors.ts';
@@ -41,9 +35,6 @@ import { UNIT_ENV } from '../support/unit-env.ts';
 /** The at() of a schedule armed a minute and a margin ahead of dueAt (lambdas/timers/). */
 const atLeadOf = (dueAt: number) =>
   `at(${new Date(Math.floor((dueAt - ARM_LEAD_MS) / 1000) * 1000).toISOString().slice(0, 19)})`;
-const db = mockClient(DynamoDBDocumentClient);
-const scheduler = mockClient(SchedulerClient);
-const sqs = mockClient(SQSClient);
 
 const ALARM = '01JBBBBBBBBBBBBBBBBBBBBBBB';
 const schedulerDown = () => new InternalServerException({ message: 'down', Message: 'down', $metadata: {} });
@@ -84,9 +75,9 @@ const nothingWritten = () => {
 };
 
 beforeEach(() => {
-  resetApiMocks({ db, scheduler, sqs });
-  givenCallers(db, new Date(Date.now() + 2 * HOUR).toISOString());
-  givenProfile(db, DEMO, {
+  resetApiMocks();
+  givenCallers(new Date(Date.now() + 2 * HOUR).toISOString());
+  givenProfile(DEMO, {
     demo: true,
     expiresAt: '2099-01-01T00:00:00.000Z',
     nickname: 'guest',

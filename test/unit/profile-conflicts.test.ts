@@ -2,10 +2,8 @@
 // same item and be cancelled with TransactionConflict. The API retries it, and answers 409 if it keeps
 // losing: never a 500.
 import '../support/unit-env.ts';
-import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CONFLICT_ATTEMPTS } from '../../lambdas/shared/dynamo/conditional.ts';
 import { hashToken } from '../../lambdas/shared/tokens.ts';
@@ -13,16 +11,14 @@ import {
   callApi as call,
   DEMO,
   DEMO_TOKEN,
+  db,
   givenProfile,
   givenToken,
   HOUR,
   resetApiMocks,
+  scheduler,
 } from '../support/api-mocks.ts';
 import { cancelled } from '../support/sdk-errors.ts';
-
-const db = mockClient(DynamoDBDocumentClient);
-const scheduler = mockClient(SchedulerClient);
-const sqs = mockClient(SQSClient);
 
 const conflict = () => cancelled(['None', 'TransactionConflict'], 'Transaction cancelled');
 
@@ -34,10 +30,10 @@ const alarm = () => ({
 });
 
 beforeEach(() => {
-  resetApiMocks({ db, scheduler, sqs });
+  resetApiMocks();
   const expiresAt = new Date(Date.now() + 2 * HOUR).toISOString();
-  givenToken(db, DEMO_TOKEN, { accountId: DEMO, demo: true, expiresAt });
-  givenProfile(db, DEMO, { demo: true, expiresAt, nickname: 'guest', score: 100, tokenHash: hashToken(DEMO_TOKEN) });
+  givenToken(DEMO_TOKEN, { accountId: DEMO, demo: true, expiresAt });
+  givenProfile(DEMO, { demo: true, expiresAt, nickname: 'guest', score: 100, tokenHash: hashToken(DEMO_TOKEN) });
 });
 
 describe('a write on an account profile that races the absence batch', () => {

@@ -2,21 +2,8 @@
 // the deployed stack's rules, pause, resume, rule changes and the occurrences list.
 import '../support/unit-env.ts';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  CreateScheduleCommand,
-  DeleteScheduleCommand,
-  SchedulerClient,
-  UpdateScheduleCommand,
-} from '@aws-sdk/client-scheduler';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { CreateScheduleCommand, DeleteScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { nextOccurrence } from '../../lambdas/shared/recurrence.ts';
 import { DEFAULTS, ENV } from '../../lib/definitions.ts';
@@ -25,16 +12,14 @@ import {
   callApi as call,
   DEMO,
   DEMO_TOKEN,
+  db,
   givenCallers,
   givenProfile,
   HOUR,
   resetApiMocks,
+  scheduler,
   TOKEN,
 } from '../support/api-mocks.ts';
-
-const db = mockClient(DynamoDBDocumentClient);
-const scheduler = mockClient(SchedulerClient);
-const sqs = mockClient(SQSClient);
 
 const ALARM = '01JBBBBBBBBBBBBBBBBBBBBBBB';
 const ALARM_KEY = { pk: `ACCOUNT#${ACCOUNT}`, sk: `ALARM#${ALARM}` };
@@ -68,10 +53,10 @@ const fields = (res: { body: { error: { details: { field: string }[] } } }) =>
 
 beforeEach(() => {
   delete process.env[ENV.outboundAllowLocal];
-  resetApiMocks({ db, scheduler, sqs });
+  resetApiMocks();
   const demoExpiresAt = new Date(Date.now() + 2 * 24 * HOUR).toISOString();
-  givenCallers(db, demoExpiresAt);
-  givenProfile(db, DEMO, { demo: true, expiresAt: demoExpiresAt });
+  givenCallers(demoExpiresAt);
+  givenProfile(DEMO, { demo: true, expiresAt: demoExpiresAt });
   db.on(GetCommand, { Key: { pk: `ACCOUNT#${ACCOUNT}`, sk: 'SIGNING_SECRET' } }).resolves({
     Item: { signingSecret: 'whsec_test' },
   });

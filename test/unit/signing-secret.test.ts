@@ -1,14 +1,6 @@
 // The account's signing secret through the API handler, and how consumers read it.
 import '../support/unit-env.ts';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { deleteOwnAccount } from '../../lambdas/account-deletion/account-deletion.ts';
 import { requireSigningSecret, signingSecretOf } from '../../lambdas/accounts/signing-secret.ts';
@@ -18,6 +10,7 @@ import {
   callApi as call,
   DEMO,
   DEMO_TOKEN,
+  db,
   givenCallers,
   givenProfile,
   resetApiMocks,
@@ -25,18 +18,15 @@ import {
 } from '../support/api-mocks.ts';
 import { cancelled } from '../support/sdk-errors.ts';
 
-const db = mockClient(DynamoDBDocumentClient);
-const scheduler = mockClient(SchedulerClient);
-
 const DEMO_EXPIRES_AT = '2099-01-01T00:00:00.000Z';
 
 const secretPut = (n = 0) =>
   db.commandCalls(TransactWriteCommand)[n]?.args[0].input.TransactItems?.find((i) => i.Put)?.Put?.Item;
 
 beforeEach(() => {
-  resetApiMocks({ db, scheduler });
-  givenCallers(db, DEMO_EXPIRES_AT);
-  givenProfile(db, DEMO, {
+  resetApiMocks();
+  givenCallers(DEMO_EXPIRES_AT);
+  givenProfile(DEMO, {
     demo: true,
     expiresAt: DEMO_EXPIRES_AT,
     nickname: 'g',
