@@ -12,6 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { accept, invite, leaveOrDecline, openInvitations } from '../../lambdas/absence/invitations.ts';
 import { handler } from '../../lambdas/api/handler.ts';
+import { profileOf as profile, studyItem } from '../support/absence-items.ts';
 import { apiEvent } from '../support/api-event.ts';
 import { cancelled } from '../support/sdk-errors.ts';
 
@@ -20,28 +21,7 @@ const NOW = Date.parse('2026-11-22T10:00:00Z');
 const NOW_ISO = '2026-11-22T10:00:00.000Z';
 const EXPIRES = '2026-11-22T11:00:00.000Z';
 const EXPIRES_S = Date.parse(EXPIRES) / 1000;
-const study = {
-  pk: 'STUDY#S1',
-  sk: 'META',
-  studyId: 'S1',
-  name: 'algorithms',
-  ownerId: 'O',
-  autoAttendance: true,
-  absencePenalty: 1000,
-  createdAt: 'x',
-};
-const profile = (accountId: string, expiresAt?: string) => ({
-  Item: {
-    pk: `ACCOUNT#${accountId}`,
-    sk: 'PROFILE',
-    accountId,
-    nickname: 'n',
-    demo: expiresAt !== undefined,
-    score: 100,
-    createdAt: 'x',
-    ...(expiresAt ? { expiresAt } : {}),
-  },
-});
+const study = studyItem({ name: 'algorithms', absencePenalty: 1000 });
 const transactItems = (n = 0) => db.commandCalls(TransactWriteCommand)[n]?.args[0].input.TransactItems ?? [];
 const keyOf = (i: ReturnType<typeof transactItems>[number]) => {
   const key = i.Put?.Item ?? i.Delete?.Key ?? i.ConditionCheck?.Key ?? i.Update?.Key;

@@ -21,6 +21,7 @@ import {
   startAbsenceRun,
 } from '../../lambdas/absence/absence-run.ts';
 import { handler } from '../../lambdas/absence/mark-absentees.handler.ts';
+import { studyItem } from '../support/absence-items.ts';
 import { cancelled } from '../support/sdk-errors.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
@@ -32,16 +33,7 @@ const week3 = { pk: 'STUDY#S1', sk: 'WEEK#000003', studyId: 'S1', week: 3, start
 /** Joined before week 3 ended. */
 const JOINED = '2026-11-10T00:00:00.000Z';
 const joined = (...ids: string[]) => ids.map((accountId) => ({ accountId, joinedAt: JOINED }));
-const study = {
-  pk: 'STUDY#S1',
-  sk: 'META',
-  studyId: 'S1',
-  name: 's',
-  ownerId: 'O',
-  autoAttendance: true,
-  absencePenalty: 5,
-  createdAt: 'x',
-};
+const study = studyItem();
 
 /** Transactions that mark someone absent (attendance, score, membership). */
 const marks = () =>

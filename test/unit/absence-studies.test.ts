@@ -13,36 +13,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { leaveStudiesOf } from '../../lambdas/absence/on-account-deleted.ts';
 import { addWeek, attend, attendanceOf, createStudy } from '../../lambdas/absence/studies.ts';
+import { profileOf as profile, studyItem } from '../support/absence-items.ts';
 
 const db = mockClient(DynamoDBDocumentClient);
 const NOW = Date.parse('2026-11-22T10:00:00Z');
 const EXPIRES = '2026-11-22T11:00:00.000Z';
 const EXPIRES_S = Date.parse(EXPIRES) / 1000;
-const study = {
-  pk: 'STUDY#S1',
-  sk: 'META',
-  studyId: 'S1',
-  name: 's',
-  ownerId: 'O',
-  autoAttendance: true,
-  absencePenalty: 5,
-  createdAt: 'x',
-};
+const study = studyItem();
 const week = { studyId: 'S1', week: 2, startsAt: '2026-11-15T15:00:00.000Z', endsAt: '2026-11-22T14:59:59.000Z' };
 const conflict = () => new TransactionConflictException({ message: 'conflict', $metadata: {} });
-
-const profile = (accountId: string, expiresAt?: string) => ({
-  Item: {
-    pk: `ACCOUNT#${accountId}`,
-    sk: 'PROFILE',
-    accountId,
-    nickname: 'n',
-    demo: expiresAt !== undefined,
-    score: 100,
-    createdAt: 'x',
-    ...(expiresAt ? { expiresAt } : {}),
-  },
-});
 
 afterEach(() => {
   vi.restoreAllMocks();

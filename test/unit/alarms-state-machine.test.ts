@@ -4,7 +4,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AlarmStatus } from '../../lambdas/alarms/alarm-store.ts';
@@ -16,6 +16,7 @@ import { ConflictError } from '../../lambdas/shared/errors.ts';
 import { RetryLaterError } from '../../lambdas/shared/sqs-batch.ts';
 import { QUEUES } from '../../lib/definitions.ts';
 import { cancelled } from '../support/sdk-errors.ts';
+import { sqsRecord } from '../support/sqs-records.ts';
 import { UNIT_ENV } from '../support/unit-env.ts';
 
 vi.mock('../../lambdas/alarms/fcm-client.ts', () => ({ sendPush: vi.fn() }));
@@ -379,18 +380,8 @@ describe('an alarm that no longer exists (its account was deleted)', () => {
 });
 
 describe('the push consumer', () => {
-  const record = (messageId: string, body: unknown, receiveCount = 1): SQSRecord =>
-    ({
-      messageId,
-      receiptHandle: `receipt-${messageId}`,
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-      attributes: { ApproximateReceiveCount: String(receiveCount) },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: UNIT_ENV.ALARM_PUSH_QUEUE_ARN,
-      awsRegion: 'us-east-1',
-    }) as unknown as SQSRecord;
+  const record = (messageId: string, body: unknown, receiveCount = 1) =>
+    sqsRecord(messageId, body, receiveCount, UNIT_ENV.ALARM_PUSH_QUEUE_ARN);
 
   it('fails only the records that must come back: a retry and a malformed message, not the sent one', async () => {
     const other = '01JCCCCCCCCCCCCCCCCCCCCCCC';

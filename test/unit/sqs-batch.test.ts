@@ -2,21 +2,11 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { processMessages, processMessagesInOrder, RetryLaterError } from '../../lambdas/shared/sqs-batch.ts';
+import { sqsRecord } from '../support/sqs-records.ts';
 
 const schema = z.object({ n: z.number() });
 
-const record = (messageId: string, body: unknown, receiveCount = 1): SQSRecord =>
-  ({
-    messageId,
-    receiptHandle: `receipt-${messageId}`,
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    attributes: { ApproximateReceiveCount: String(receiveCount) },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q',
-    awsRegion: 'us-east-1',
-  }) as unknown as SQSRecord;
+const record = sqsRecord;
 
 const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 const failedIds = (response: { batchItemFailures: { itemIdentifier: string }[] }) =>
