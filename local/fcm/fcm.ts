@@ -3,21 +3,30 @@
 // JSON key file; a sender that signs its grant with that key gets an access token, and every push it then
 // sends is checked like FCM checks it, printed on one line and kept in `received`. Tests can script
 // FCM's answers per device token (`respondWith`) or take it down (`down`).
-import { generateKeyPair, type KeyObject, randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPair, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { jwtVerify } from 'jose';
 import { closeServer, LOOPBACK, listenOnLoopback } from '../net.ts';
+import {
+  answer,
+  badRequest,
+  errorCodeOf,
+  FCM_ANSWERS,
+  type FcmScriptedResponse,
+  fcmError,
+  oauthError,
+  UNAUTHENTICATED,
+} from './answers.ts';
+import { checkAssertion, FCM_SCOPE, parseMessage } from './checks.ts';
 
-export const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
+export { FCM_ANSWERS, FCM_SCOPE, type FcmScriptedResponse };
+
 export const LOCAL_FCM_PROJECT_ID = 'local-project';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const ACCESS_TOKEN_SECONDS = 3600;
-/** FCM's limit on a message's notification and data payload. */
-const MAX_PAYLOAD_BYTES = 4096;
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
 export interface FcmPush {
@@ -37,13 +46,6 @@ export interface FcmSendRequest {
   readonly time: string;
   readonly deviceToken: string | undefined;
   readonly status: number;
-}
-
-export interface FcmScriptedResponse {
-  readonly status: number;
-  /** JSON body (an object) or raw text; FCM's own body for that status when absent. */
-  readonly body?: unknown;
-  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface FcmStandIn {
@@ -91,64 +93,6 @@ export interface FcmStandInOptions {
   /** How long each send takes to answer (default 0), as FCM's own round trip does; the push counts at arrival. */
   readonly sendLatencyMs?: number;
 }
-
-// ---- FCM's error answers, for scripting ----------------------------------------------------------------
-
-function fcmError(status: number, statusName: string, message: string, errorCode?: string): FcmScriptedResponse {
-  return {
-    status,
-    body: {
-      error: {
-        code: status,
-        message,
-        status: statusName,
-        ...(errorCode
-          ? { details: [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode }] }
-          : {}),
-      },
-    },
-  };
-}
-
-/** FCM HTTP v1 answers, as the real service sends them. */
-export const FCM_ANSWERS = {
-  unregistered: (): FcmScriptedResponse =>
-    fcmError(404, 'NOT_FOUND', 'Requested entity was not found.', 'UNREGISTERED'),
-  invalidToken: (): FcmScriptedResponse =>
-    fcmError(
-      400,
-      'INVALID_ARGUMENT',
-      'The registration token is not a valid FCM registration token',
-      'INVALID_ARGUMENT',
-    ),
-  senderIdMismatch: (): FcmScriptedResponse =>
-    fcmError(403, 'PERMISSION_DENIED', 'SenderId mismatch', 'SENDER_ID_MISMATCH'),
-  quotaExceeded: (retryAfterSeconds?: number): FcmScriptedResponse => ({
-    ...fcmError(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded for quota metric.', 'QUOTA_EXCEEDED'),
-    ...(retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(retryAfterSeconds) } }),
-  }),
-  unavailable: (retryAfterSeconds?: number): FcmScriptedResponse => ({
-    ...fcmError(503, 'UNAVAILABLE', 'The service is currently unavailable.', 'UNAVAILABLE'),
-    ...(retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(retryAfterSeconds) } }),
-  }),
-  internal: (): FcmScriptedResponse => fcmError(500, 'INTERNAL', 'Internal error encountered.', 'INTERNAL'),
-} as const;
-
-const UNAUTHENTICATED = fcmError(
-  401,
-  'UNAUTHENTICATED',
-  'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
-);
-
-const STATUS_NAMES: Record<number, string> = {
-  400: 'INVALID_ARGUMENT',
-  401: 'UNAUTHENTICATED',
-  403: 'PERMISSION_DENIED',
-  404: 'NOT_FOUND',
-  429: 'RESOURCE_EXHAUSTED',
-  500: 'INTERNAL',
-  503: 'UNAVAILABLE',
-};
 
 // ---- The server ----------------------------------------------------------------------------------------
 
@@ -319,139 +263,6 @@ export async function startFcmStandIn(options: FcmStandInOptions = {}): Promise<
   };
 }
 
-/** What Google's token endpoint checks in a JWT-bearer grant; undefined when the grant is good. */
-async function checkAssertion(
-  assertion: string,
-  publicKey: KeyObject,
-  clientEmail: string,
-  tokenUri: string,
-): Promise<{ error: string; description: string } | undefined> {
-  let payload: Record<string, unknown>;
-  try {
-    ({ payload } = await jwtVerify(assertion, publicKey, { algorithms: ['RS256'], clockTolerance: 30 }));
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'ERR_JWT_EXPIRED')
-      return {
-        error: 'invalid_grant',
-        description: 'Invalid JWT: Token must be a short-lived token and in a reasonable timeframe.',
-      };
-    return { error: 'invalid_grant', description: 'Invalid JWT Signature.' };
-  }
-  if (payload.iss !== clientEmail)
-    return { error: 'invalid_grant', description: 'Invalid JWT: iss is not the service account.' };
-  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-  if (!audiences.includes(tokenUri))
-    return { error: 'invalid_grant', description: 'Invalid JWT: aud is not the token endpoint.' };
-  const { iat, exp } = payload;
-  if (typeof iat !== 'number' || typeof exp !== 'number' || exp <= iat || exp - iat > 3600) {
-    return {
-      error: 'invalid_grant',
-      description: 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.',
-    };
-  }
-  if (iat > Date.now() / 1000 + 30)
-    return { error: 'invalid_grant', description: 'Invalid JWT: iat is in the future.' };
-  const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
-  if (!scopes.includes(FCM_SCOPE))
-    return { error: 'invalid_scope', description: `The scope must include ${FCM_SCOPE}.` };
-  return undefined;
-}
-
-interface ValidMessage {
-  readonly token: string;
-  readonly title: string;
-  readonly body: string;
-  readonly data: Record<string, string>;
-}
-
-const RESERVED_DATA_KEYS = new Set(['from', 'notification', 'message_type']);
-
-/** FCM's validation of the request body, for the fields this product sends. */
-function parseMessage(
-  text: string | undefined,
-): { message: ValidMessage } | { problem: string; field: string; token?: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text ?? '');
-  } catch {
-    return { problem: 'Invalid JSON payload received.', field: '' };
-  }
-  const message = (json as { message?: unknown } | null)?.message;
-  if (!message || typeof message !== 'object') return { problem: 'message is required.', field: 'message' };
-  const m = message as { token?: unknown; notification?: unknown; data?: unknown };
-  if (typeof m.token !== 'string' || m.token === '')
-    return { problem: 'message.token is required.', field: 'message.token' };
-  const token = m.token;
-  const n = m.notification as { title?: unknown; body?: unknown } | undefined;
-  if (!n || typeof n !== 'object' || typeof n.title !== 'string' || typeof n.body !== 'string') {
-    return { problem: 'message.notification needs a title and a body.', field: 'message.notification', token };
-  }
-  const data: Record<string, string> = {};
-  if (m.data !== undefined) {
-    if (!m.data || typeof m.data !== 'object' || Array.isArray(m.data)) {
-      return { problem: 'message.data must be a map of strings.', field: 'message.data', token };
-    }
-    for (const [key, value] of Object.entries(m.data)) {
-      if (typeof value !== 'string') {
-        return {
-          problem: `Invalid value at 'message.data[${key}].value' (TYPE_STRING)`,
-          field: `message.data[${key}].value`,
-          token,
-        };
-      }
-      if (RESERVED_DATA_KEYS.has(key) || key.startsWith('google') || key.startsWith('gcm')) {
-        return { problem: `Invalid data payload key: ${key}`, field: 'message.data', token };
-      }
-      data[key] = value;
-    }
-  }
-  const size =
-    Buffer.byteLength(n.title) +
-    Buffer.byteLength(n.body) +
-    Object.entries(data).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
-  if (size > MAX_PAYLOAD_BYTES) return { problem: 'Message is too big', field: 'message', token };
-  return { message: { token, title: n.title, body: n.body, data } };
-}
-
-function badRequest(problem: string, field: string): FcmScriptedResponse {
-  return {
-    status: 400,
-    body: {
-      error: {
-        code: 400,
-        message: problem,
-        status: 'INVALID_ARGUMENT',
-        details: [
-          { '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode: 'INVALID_ARGUMENT' },
-          { '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field, description: problem }] },
-        ],
-      },
-    },
-  };
-}
-
-function oauthError(res: ServerResponse, error: string, description: string): void {
-  answer(res, { status: 400, body: { error, error_description: description } });
-}
-
-function answer(res: ServerResponse, response: FcmScriptedResponse): void {
-  res.statusCode = response.status;
-  for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
-  const body =
-    response.body === undefined
-      ? response.status === 200
-        ? {}
-        : fcmError(response.status, STATUS_NAMES[response.status] ?? 'UNKNOWN', 'Scripted failure.').body
-      : response.body;
-  if (typeof body === 'string') {
-    res.end(body);
-    return;
-  }
-  res.setHeader('content-type', 'application/json; charset=UTF-8');
-  res.end(JSON.stringify(body));
-}
-
 async function readText(req: IncomingMessage): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -461,12 +272,6 @@ async function readText(req: IncomingMessage): Promise<string | undefined> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function errorCodeOf(response: FcmScriptedResponse): string {
-  const error = (response.body as { error?: { status?: string; details?: { errorCode?: string }[] } } | undefined)
-    ?.error;
-  return error?.details?.find((d) => d.errorCode)?.errorCode ?? error?.status ?? '';
 }
 
 /** Device tokens are long and secret-ish: enough of one to tell pushes apart. */
