@@ -3,46 +3,25 @@
 // from lib/definitions.ts. The handlers find the stand-ins only through the SDK's AWS_ENDPOINT_URL_*
 // variables and their usual environment, so they run unchanged.
 import { randomBytes } from 'node:crypto';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  ConflictException,
-  CreateScheduleCommand,
-  type CreateScheduleCommandInput,
-  CreateScheduleGroupCommand,
-  SchedulerClient,
-  UpdateScheduleCommand,
-} from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import {
-  DEFAULTS,
-  ENV,
-  type EnvName,
-  FUNCTIONS,
-  type FunctionDefinition,
-  ONE_OFF_SCHEDULE_TARGETS,
-  QUEUES,
-  type QueueKey,
-  RECURRING_SCHEDULES,
-  SCHEDULE_GROUPS,
-  SCHEDULE_RETRY_POLICY,
-  TABLE,
-} from '../lib/definitions.ts';
+import { ENV, FUNCTIONS, type FunctionDefinition, type QueueKey } from '../lib/definitions.ts';
 import { type ApiGateway, startApiGateway } from './api-gateway/api-gateway.ts';
 import { startDynamoDbLocal } from './dynamodb/dynamodb-local.ts';
 import { createTableIfAbsent } from './dynamodb/table.ts';
 import { type FcmStandIn, startFcmStandIn } from './fcm/fcm.ts';
-import { type AnyHandler, LOCAL_ACCOUNT_ID, type LocalFunction } from './lambda/context.ts';
+import { type FunctionKey, handlerEnvironment, importHandlers } from './handlers.ts';
+import { LOCAL_ACCOUNT_ID, type LocalFunction } from './lambda/context.ts';
 import { type EventSourceMapping, startEventSourceMapping } from './lambda/event-source-mapping.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_SCHEDULER_ROLE_ARN, LOCAL_TABLE_NAME } from './local-aws.ts';
 import { type SchedulerEmulator, startSchedulerEmulator } from './scheduler/emulator.ts';
-import { createQueues, type LocalQueues, startSqs } from './sqs/sqs.ts';
+import { createSchedules } from './schedules.ts';
+import { createQueues, startSqs } from './sqs/sqs.ts';
 
-export const LOCAL_REGION = 'us-east-1';
-export const LOCAL_SCHEDULER_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/local-scheduler`;
-/** Locally the table is named after its logical id. */
-export const LOCAL_TABLE_NAME = TABLE.id;
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+export type { FunctionKey };
+export { LOCAL_REGION, LOCAL_SCHEDULER_ROLE_ARN, LOCAL_TABLE_NAME };
+
 /** Concurrent pollers per consumer function when idle (Lambda starts with five; two show the same races). */
 const POLLERS_PER_FUNCTION = 2;
 /**
@@ -53,9 +32,6 @@ const POLLERS_PER_FUNCTION = 2;
  */
 const MAX_POLLERS_PER_FUNCTION = 50;
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-
-export type FunctionKey = keyof typeof FUNCTIONS;
 type ConsumerKey = { [K in FunctionKey]: (typeof FUNCTIONS)[K] extends { queue: QueueKey } ? K : never }[FunctionKey];
 
 export interface LocalCloudOptions {
@@ -110,13 +86,6 @@ export interface LocalCloud {
 }
 
 const entriesOf = <K extends string, V>(record: Record<K, V>): [K, V][] => Object.entries(record) as [K, V][];
-
-/** The variable that carries the queue's ARN, for queues that schedules created at run time target. */
-function queueArnEnv(key: QueueKey): EnvName | undefined {
-  return key in ONE_OFF_SCHEDULE_TARGETS
-    ? ONE_OFF_SCHEDULE_TARGETS[key as keyof typeof ONE_OFF_SCHEDULE_TARGETS]
-    : undefined;
-}
 
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const log = options.log ?? (() => {});
@@ -185,7 +154,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     const adminToken = options.adminToken ?? randomBytes(32).toString('base64url');
     const env = handlerEnvironment({
-      options,
+      settings: options,
       adminToken,
       queues,
       fcm,
@@ -309,100 +278,4 @@ function mapQueues<T>(
   const out = {} as Record<QueueKey, T>;
   for (const [key, queue] of entriesOf(queues)) out[key] = pick(queue);
   return out;
-}
-
-function handlerEnvironment(input: {
-  options: LocalCloudOptions;
-  adminToken: string;
-  queues: LocalQueues;
-  fcm: FcmStandIn | undefined;
-  endpoints: { dynamodb: string; sqs: string; scheduler: string };
-}): Record<string, string> {
-  const { options, queues, fcm } = input;
-  const env: Record<string, string> = {
-    AWS_REGION: LOCAL_REGION,
-    AWS_DEFAULT_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_ENDPOINT_URL_DYNAMODB: input.endpoints.dynamodb,
-    AWS_ENDPOINT_URL_SQS: input.endpoints.sqs,
-    AWS_ENDPOINT_URL_SCHEDULER: input.endpoints.scheduler,
-    [ENV.tableName]: LOCAL_TABLE_NAME,
-    [ENV.schedulerRoleArn]: LOCAL_SCHEDULER_ROLE_ARN,
-    [ENV.scheduleDlqArn]: queues.scheduleDeliveryDlq.arn,
-    [ENV.demoTtlSeconds]: String(options.demoTtlSeconds ?? DEFAULTS.demoTtlSeconds),
-    [ENV.demoRateLimitPerMinute]: String(options.demoRateLimitPerMinute ?? DEFAULTS.demoRateLimitPerMinute),
-    [ENV.adminToken]: input.adminToken,
-    [ENV.fcmBaseUrl]: options.fcmBaseUrl ?? fcm?.baseUrl ?? '',
-    [ENV.fcmCredentialsFile]: options.fcmCredentialsFile ?? fcm?.credentialsFile ?? '',
-    // Receivers on this machine (http://127.0.0.1:...) may be called; the deployed stack never sets it.
-    [ENV.outboundAllowLocal]: 'true',
-  };
-  for (const [key, definition] of entriesOf(QUEUES)) {
-    env[definition.urlEnv] = queues.queues[key].url;
-    const arnEnv = queueArnEnv(key);
-    if (arnEnv) env[arnEnv] = queues.queues[key].arn;
-  }
-  for (const group of Object.values(SCHEDULE_GROUPS)) {
-    if ('env' in group) env[group.env] = group.id;
-  }
-  return { ...env, ...options.env };
-}
-
-/** The schedule groups and the recurring schedules, through the Scheduler API as the stack declares them. */
-async function createSchedules(endpoint: string, queues: LocalQueues): Promise<void> {
-  const scheduler = new SchedulerClient({ region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS });
-  try {
-    for (const group of Object.values(SCHEDULE_GROUPS)) {
-      try {
-        await scheduler.send(new CreateScheduleGroupCommand({ Name: group.id }));
-      } catch (error) {
-        // Kept from an earlier run (DATA_DIR).
-        if (!(error instanceof ConflictException)) throw error;
-      }
-    }
-    for (const definition of Object.values(RECURRING_SCHEDULES)) {
-      const input: CreateScheduleCommandInput = {
-        Name: definition.id,
-        GroupName: SCHEDULE_GROUPS.recurring.id,
-        Description: definition.description,
-        ScheduleExpression: definition.expression,
-        ScheduleExpressionTimezone: definition.timezone,
-        FlexibleTimeWindow: { Mode: 'OFF' },
-        State: 'ENABLED',
-        Target: {
-          Arn: queues.queues[definition.queue].arn,
-          RoleArn: LOCAL_SCHEDULER_ROLE_ARN,
-          Input: JSON.stringify(definition.input),
-          RetryPolicy: {
-            MaximumEventAgeInSeconds: SCHEDULE_RETRY_POLICY.maximumEventAgeInSeconds,
-            MaximumRetryAttempts: SCHEDULE_RETRY_POLICY.maximumRetryAttempts,
-          },
-          DeadLetterConfig: { Arn: queues.scheduleDeliveryDlq.arn },
-        },
-      };
-      try {
-        await scheduler.send(new CreateScheduleCommand(input));
-      } catch (error) {
-        if (!(error instanceof ConflictException)) throw error;
-        // Kept from an earlier run: bring it in line with the definitions (queue ARNs are the same each run).
-        await scheduler.send(new UpdateScheduleCommand(input));
-      }
-    }
-  } finally {
-    scheduler.destroy();
-  }
-}
-
-async function importHandlers(): Promise<Record<FunctionKey, AnyHandler>> {
-  const entries = await Promise.all(
-    entriesOf<FunctionKey, FunctionDefinition>(FUNCTIONS).map(async ([key, definition]) => {
-      const module = (await import(pathToFileURL(join(REPO_ROOT, definition.entry)).href)) as Record<string, unknown>;
-      const handler = module[definition.handler];
-      if (typeof handler !== 'function')
-        throw new Error(`${definition.entry} does not export a function named ${definition.handler}`);
-      return [key, handler as AnyHandler] as const;
-    }),
-  );
-  return Object.fromEntries(entries) as Record<FunctionKey, AnyHandler>;
 }
