@@ -7,7 +7,6 @@ import {
   ENV,
   type EnvName,
   FUNCTIONS,
-  type FunctionDefinition,
   ONE_OFF_SCHEDULE_TARGETS,
   QUEUES,
   type QueueKey,
@@ -82,7 +81,7 @@ export function handlerEnvironment(input: {
 /** Every function's handler, loaded from its entry as Lambda would (after the environment is set). */
 export async function importHandlers(): Promise<Record<FunctionKey, AnyHandler>> {
   const entries = await Promise.all(
-    entriesOf<FunctionKey, FunctionDefinition>(FUNCTIONS).map(async ([key, definition]) => {
+    entriesOf(FUNCTIONS).map(async ([key, definition]) => {
       const module = (await import(pathToFileURL(join(REPO_ROOT, definition.entry)).href)) as Record<string, unknown>;
       const handler = module[definition.handler];
       if (typeof handler !== 'function')

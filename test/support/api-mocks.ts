@@ -1,38 +1,16 @@
-// The API under unit test: the callers tests use (a permanent and a demo account, with their bearer
-// tokens), calling the API handler with one request, and the SDK answers a test does not script itself.
+// The API under unit test: its SDK clients mocked with the answers a test does not script itself, the
+// callers of api-callers.ts known to it, and calling the API handler with one request.
 import './unit-env.ts';
-import {
-  CreateScheduleCommand,
-  DeleteScheduleCommand,
-  SchedulerClient,
-  UpdateScheduleCommand,
-} from '@aws-sdk/client-scheduler';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { CreateScheduleCommand, DeleteScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../lambdas/api/handler.ts';
 import { hashToken } from '../../lambdas/shared/tokens.ts';
+import { ACCOUNT, DEMO, DEMO_TOKEN, TOKEN } from './api-callers.ts';
 import { apiEvent, type RequestSpec } from './api-event.ts';
+import { db, scheduler, sqs } from './sdk-mocks.ts';
 
-export const HOUR = 3_600_000;
-/** A permanent account and its bearer token. */
-export const ACCOUNT = '01JAAAAAAAAAAAAAAAAAAAAAAA';
-export const TOKEN = 'sbt_permanent';
-/** A demo account and its bearer token. */
-export const DEMO = '01JDDDDDDDDDDDDDDDDDDDDDDD';
-export const DEMO_TOKEN = 'sbt_demo';
-
-/** The SDK clients the API's code sends with, mocked (one mock per client in a test file). */
-export const db = mockClient(DynamoDBDocumentClient);
-export const scheduler = mockClient(SchedulerClient);
-export const sqs = mockClient(SQSClient);
+export { db, scheduler, sqs };
 
 /** Calls the API handler with one request: the answer's status, headers and JSON body. */
 export async function callApi(spec: RequestSpec) {
@@ -41,19 +19,22 @@ export async function callApi(spec: RequestSpec) {
 }
 
 /** Makes `token` the bearer token of `owner` (its token item). */
-export function givenToken(token: string, owner: { accountId: string; demo: boolean; expiresAt?: string }): void {
+function givenToken(token: string, owner: { accountId: string; demo: boolean; expiresAt?: string }): void {
   db.on(GetCommand, { Key: { pk: `TOKEN#${hashToken(token)}`, sk: 'TOKEN' } }).resolves({ Item: owner });
 }
 
-/** Gives the account a profile (its accountId first, then `item`). */
-export function givenProfile(accountId: string, item: Record<string, unknown>): void {
-  db.on(GetCommand, { Key: { pk: `ACCOUNT#${accountId}`, sk: 'PROFILE' } }).resolves({ Item: { accountId, ...item } });
-}
-
-/** The permanent account's token, and the demo account's, valid until `demoExpiresAt`. */
-export function givenCallers(demoExpiresAt: string): void {
+/**
+ * Resets the mocks to their default answers (resetApiMocks), then makes TOKEN the permanent account's
+ * bearer token and DEMO_TOKEN the demo account's, valid until `demoExpiresAt`, and gives the demo account
+ * a profile: demo, expiring then, with `demoProfile` on top.
+ */
+export function givenApiCallers(demoExpiresAt: string, demoProfile: Record<string, unknown> = {}): void {
+  resetApiMocks();
   givenToken(TOKEN, { accountId: ACCOUNT, demo: false });
   givenToken(DEMO_TOKEN, { accountId: DEMO, demo: true, expiresAt: demoExpiresAt });
+  db.on(GetCommand, { Key: { pk: `ACCOUNT#${DEMO}`, sk: 'PROFILE' } }).resolves({
+    Item: { accountId: DEMO, demo: true, expiresAt: demoExpiresAt, ...demoProfile },
+  });
 }
 
 /**

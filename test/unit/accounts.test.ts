@@ -1,28 +1,13 @@
 import '../support/unit-env.ts';
-import {
-  CreateScheduleCommand,
-  DeleteScheduleCommand,
-  SchedulerClient,
-  ServiceQuotaExceededException,
-} from '@aws-sdk/client-scheduler';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { CreateScheduleCommand, DeleteScheduleCommand, ServiceQuotaExceededException } from '@aws-sdk/client-scheduler';
+import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { deleteOwnAccount, expireDemoAccount } from '../../lambdas/account-deletion/account-deletion.ts';
 import { createDemoAccount } from '../../lambdas/accounts/accounts.ts';
 import { resolveAccountToken } from '../../lambdas/accounts/index.ts';
 import { DependencyUnavailableError, RateLimitedError } from '../../lambdas/shared/errors.ts';
 import { hashToken } from '../../lambdas/shared/tokens.ts';
-
-const db = mockClient(DynamoDBDocumentClient);
-const scheduler = mockClient(SchedulerClient);
+import { db, scheduler } from '../support/sdk-mocks.ts';
 
 const NOW = Date.parse('2026-11-22T10:00:00.250Z');
 

@@ -15,20 +15,8 @@ import { DependencyUnavailableError } from '../../lambdas/shared/errors.ts';
 import { newId } from '../../lambdas/shared/ids.ts';
 import { ARM_LEAD_MS } from '../../lambdas/timers/hold.ts';
 import { DEFAULTS } from '../../lib/definitions.ts';
-import {
-  ACCOUNT,
-  callApi as call,
-  DEMO,
-  DEMO_TOKEN,
-  db,
-  givenCallers,
-  givenProfile,
-  HOUR,
-  resetApiMocks,
-  scheduler,
-  sqs,
-  TOKEN,
-} from '../support/api-mocks.ts';
+import { ACCOUNT, DEMO, DEMO_TOKEN, HOUR, TOKEN } from '../support/api-callers.ts';
+import { callApi as call, db, givenApiCallers, scheduler, sqs } from '../support/api-mocks.ts';
 import { cancelled } from '../support/sdk-errors.ts';
 import { UNIT_ENV } from '../support/unit-env.ts';
 
@@ -75,10 +63,7 @@ const nothingWritten = () => {
 };
 
 beforeEach(() => {
-  resetApiMocks();
-  givenCallers(new Date(Date.now() + 2 * HOUR).toISOString());
-  givenProfile(DEMO, {
-    demo: true,
+  givenApiCallers(new Date(Date.now() + 2 * HOUR).toISOString(), {
     expiresAt: '2099-01-01T00:00:00.000Z',
     nickname: 'guest',
     score: 100,

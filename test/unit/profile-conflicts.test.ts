@@ -7,17 +7,8 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CONFLICT_ATTEMPTS } from '../../lambdas/shared/dynamo/conditional.ts';
 import { hashToken } from '../../lambdas/shared/tokens.ts';
-import {
-  callApi as call,
-  DEMO,
-  DEMO_TOKEN,
-  db,
-  givenProfile,
-  givenToken,
-  HOUR,
-  resetApiMocks,
-  scheduler,
-} from '../support/api-mocks.ts';
+import { DEMO_TOKEN, HOUR } from '../support/api-callers.ts';
+import { callApi as call, db, givenApiCallers, scheduler } from '../support/api-mocks.ts';
 import { cancelled } from '../support/sdk-errors.ts';
 
 const conflict = () => cancelled(['None', 'TransactionConflict'], 'Transaction cancelled');
@@ -30,10 +21,11 @@ const alarm = () => ({
 });
 
 beforeEach(() => {
-  resetApiMocks();
-  const expiresAt = new Date(Date.now() + 2 * HOUR).toISOString();
-  givenToken(DEMO_TOKEN, { accountId: DEMO, demo: true, expiresAt });
-  givenProfile(DEMO, { demo: true, expiresAt, nickname: 'guest', score: 100, tokenHash: hashToken(DEMO_TOKEN) });
+  givenApiCallers(new Date(Date.now() + 2 * HOUR).toISOString(), {
+    nickname: 'guest',
+    score: 100,
+    tokenHash: hashToken(DEMO_TOKEN),
+  });
 });
 
 describe('a write on an account profile that races the absence batch', () => {

@@ -7,19 +7,8 @@ import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { nextOccurrence } from '../../lambdas/shared/recurrence.ts';
 import { DEFAULTS, ENV } from '../../lib/definitions.ts';
-import {
-  ACCOUNT,
-  callApi as call,
-  DEMO,
-  DEMO_TOKEN,
-  db,
-  givenCallers,
-  givenProfile,
-  HOUR,
-  resetApiMocks,
-  scheduler,
-  TOKEN,
-} from '../support/api-mocks.ts';
+import { ACCOUNT, DEMO_TOKEN, HOUR, TOKEN } from '../support/api-callers.ts';
+import { callApi as call, db, givenApiCallers, scheduler } from '../support/api-mocks.ts';
 
 const ALARM = '01JBBBBBBBBBBBBBBBBBBBBBBB';
 const ALARM_KEY = { pk: `ACCOUNT#${ACCOUNT}`, sk: `ALARM#${ALARM}` };
@@ -53,10 +42,7 @@ const fields = (res: { body: { error: { details: { field: string }[] } } }) =>
 
 beforeEach(() => {
   delete process.env[ENV.outboundAllowLocal];
-  resetApiMocks();
-  const demoExpiresAt = new Date(Date.now() + 2 * 24 * HOUR).toISOString();
-  givenCallers(demoExpiresAt);
-  givenProfile(DEMO, { demo: true, expiresAt: demoExpiresAt });
+  givenApiCallers(new Date(Date.now() + 2 * 24 * HOUR).toISOString());
   db.on(GetCommand, { Key: { pk: `ACCOUNT#${ACCOUNT}`, sk: 'SIGNING_SECRET' } }).resolves({
     Item: { signingSecret: 'whsec_test' },
   });

@@ -5,17 +5,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { deleteOwnAccount } from '../../lambdas/account-deletion/account-deletion.ts';
 import { requireSigningSecret, signingSecretOf } from '../../lambdas/accounts/signing-secret.ts';
 import { ConflictError } from '../../lambdas/shared/errors.ts';
-import {
-  ACCOUNT,
-  callApi as call,
-  DEMO,
-  DEMO_TOKEN,
-  db,
-  givenCallers,
-  givenProfile,
-  resetApiMocks,
-  TOKEN,
-} from '../support/api-mocks.ts';
+import { ACCOUNT, DEMO, DEMO_TOKEN, TOKEN } from '../support/api-callers.ts';
+import { callApi as call, db, givenApiCallers } from '../support/api-mocks.ts';
 import { cancelled } from '../support/sdk-errors.ts';
 
 const DEMO_EXPIRES_AT = '2099-01-01T00:00:00.000Z';
@@ -24,16 +15,7 @@ const secretPut = (n = 0) =>
   db.commandCalls(TransactWriteCommand)[n]?.args[0].input.TransactItems?.find((i) => i.Put)?.Put?.Item;
 
 beforeEach(() => {
-  resetApiMocks();
-  givenCallers(DEMO_EXPIRES_AT);
-  givenProfile(DEMO, {
-    demo: true,
-    expiresAt: DEMO_EXPIRES_AT,
-    nickname: 'g',
-    score: 100,
-    createdAt: 'x',
-    tokenHash: 'hd',
-  });
+  givenApiCallers(DEMO_EXPIRES_AT, { nickname: 'g', score: 100, createdAt: 'x', tokenHash: 'hd' });
 });
 
 describe('POST /accounts/me/signing-secret', () => {
