@@ -3,20 +3,18 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { accept, invite, leaveOrDecline, openInvitations } from '../../lambdas/absence/invitations.ts';
 import { handler } from '../../lambdas/api/handler.ts';
 import { profileOf as profile, studyItem } from '../support/absence-items.ts';
 import { apiEvent } from '../support/api-event.ts';
 import { cancelled } from '../support/sdk-errors.ts';
+import { db } from '../support/sdk-mocks.ts';
 
-const db = mockClient(DynamoDBDocumentClient);
 const NOW = Date.parse('2026-11-22T10:00:00Z');
 const NOW_ISO = '2026-11-22T10:00:00.000Z';
 const EXPIRES = '2026-11-22T11:00:00.000Z';

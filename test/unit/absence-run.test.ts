@@ -1,10 +1,9 @@
 import '../support/unit-env.ts';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import {
   BatchGetCommand,
   DeleteCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -12,7 +11,6 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   markAbsenteesOfChunk,
@@ -23,9 +21,8 @@ import {
 import { handler } from '../../lambdas/absence/mark-absentees.handler.ts';
 import { studyItem } from '../support/absence-items.ts';
 import { cancelled } from '../support/sdk-errors.ts';
+import { db, sqs } from '../support/sdk-mocks.ts';
 
-const db = mockClient(DynamoDBDocumentClient);
-const sqs = mockClient(SQSClient);
 const NOW = Date.parse('2026-11-22T15:00:05Z');
 const chunk = { kind: 'absence-chunk' as const, runId: 'R1', studyId: 'S1', week: 3, chunk: 0 };
 const ENDS_AT = '2026-11-22T14:59:59.000Z';

@@ -3,19 +3,17 @@ import { ConditionalCheckFailedException, TransactionConflictException } from '@
 import {
   BatchWriteCommand,
   DeleteCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { leaveStudiesOf } from '../../lambdas/absence/on-account-deleted.ts';
 import { addWeek, attend, attendanceOf, createStudy } from '../../lambdas/absence/studies.ts';
 import { profileOf as profile, studyItem } from '../support/absence-items.ts';
+import { db } from '../support/sdk-mocks.ts';
 
-const db = mockClient(DynamoDBDocumentClient);
 const NOW = Date.parse('2026-11-22T10:00:00Z');
 const EXPIRES = '2026-11-22T11:00:00.000Z';
 const EXPIRES_S = Date.parse(EXPIRES) / 1000;

@@ -1,10 +1,9 @@
 // The push consumer for recurring alarms and conditions: one push per occurrence, its record and the
 // next occurrence in one transaction, and what each kind of condition answer makes of a fire.
 import '../support/unit-env.ts';
-import { CreateScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
-import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { CreateScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { type FcmResult, sendPush } from '../../lambdas/alarms/fcm-client.ts';
 import { sendDueAlarm } from '../../lambdas/alarms/send-due-alarm.ts';
@@ -13,13 +12,11 @@ import { nextOccurrence } from '../../lambdas/shared/recurrence.ts';
 import { RetryLaterError } from '../../lambdas/shared/sqs-batch.ts';
 import { DEFAULTS, QUEUES } from '../../lib/definitions.ts';
 import { cancelled } from '../support/sdk-errors.ts';
+import { db, scheduler, sqs } from '../support/sdk-mocks.ts';
 
 vi.mock('../../lambdas/alarms/fcm-client.ts', () => ({ sendPush: vi.fn() }));
 vi.mock('../../lambdas/shared/outbound/signed-post.ts', () => ({ signedPost: vi.fn() }));
 
-const db = mockClient(DynamoDBDocumentClient);
-const scheduler = mockClient(SchedulerClient);
-const sqs = mockClient(SQSClient);
 const push = vi.mocked(sendPush);
 const hook = vi.mocked(signedPost);
 

@@ -1,11 +1,10 @@
 // The alarm's life as a state machine: every status against every event that can reach it.
 import '../support/unit-env.ts';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
-import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AlarmStatus } from '../../lambdas/alarms/alarm-store.ts';
 import { cancelOwnAlarm, rescheduleOwnAlarm } from '../../lambdas/alarms/alarms.ts';
@@ -16,14 +15,12 @@ import { ConflictError } from '../../lambdas/shared/errors.ts';
 import { RetryLaterError } from '../../lambdas/shared/sqs-batch.ts';
 import { QUEUES } from '../../lib/definitions.ts';
 import { cancelled } from '../support/sdk-errors.ts';
+import { db, scheduler, sqs } from '../support/sdk-mocks.ts';
 import { sqsRecord } from '../support/sqs-records.ts';
 import { UNIT_ENV } from '../support/unit-env.ts';
 
 vi.mock('../../lambdas/alarms/fcm-client.ts', () => ({ sendPush: vi.fn() }));
 
-const db = mockClient(DynamoDBDocumentClient);
-const scheduler = mockClient(SchedulerClient);
-const sqs = mockClient(SQSClient);
 const push = vi.mocked(sendPush);
 
 const ACCOUNT = '01JAAAAAAAAAAAAAAAAAAAAAAA';

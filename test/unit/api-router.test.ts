@@ -1,13 +1,12 @@
 import '../support/unit-env.ts';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../lambdas/api/handler.ts';
 import { ROUTES } from '../../lib/definitions.ts';
 import { apiEvent } from '../support/api-event.ts';
 import { callApi as call } from '../support/api-mocks.ts';
+import { db } from '../support/sdk-mocks.ts';
 
-const db = mockClient(DynamoDBDocumentClient);
 const ADMIN = 'unit-admin-token';
 
 beforeEach(() => {

@@ -1,7 +1,6 @@
 import '../support/unit-env.ts';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { BatchGetCommand, BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { batchesOf, inParallel } from '../../lambdas/shared/async.ts';
 import { dynamo } from '../../lambdas/shared/clients/dynamo.ts';
@@ -17,10 +16,9 @@ import {
   retryingConflictsOr409,
 } from '../../lambdas/shared/dynamo/conditional.ts';
 import { sendMessages } from '../../lambdas/shared/send-messages.ts';
+import { db, sqs } from '../support/sdk-mocks.ts';
 import { UNIT_ENV } from '../support/unit-env.ts';
 
-const db = mockClient(DynamoDBDocumentClient);
-const sqs = mockClient(SQSClient);
 const TABLE = UNIT_ENV.TABLE_NAME;
 
 const named = (name: string, codes?: string[]) =>

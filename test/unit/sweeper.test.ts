@@ -1,14 +1,12 @@
 import '../support/unit-env.ts';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { bucketsBetween, LOOKBACK_HOURS } from '../../lambdas/shared/due-index.ts';
 import { sweep } from '../../lambdas/sweeper/sweep.ts';
+import { db, sqs } from '../support/sdk-mocks.ts';
 import { UNIT_ENV } from '../support/unit-env.ts';
 
-const db = mockClient(DynamoDBDocumentClient);
-const sqs = mockClient(SQSClient);
 const NOW = Date.parse('2026-11-22T10:30:00Z');
 
 beforeEach(() => {

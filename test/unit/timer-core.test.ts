@@ -1,13 +1,12 @@
 import '../support/unit-env.ts';
-import { DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { jobTimers } from '../../lambdas/jobs/job-kind.ts';
 import { followingDueAt } from '../../lambdas/timers/occurrence.ts';
 import { claimOccurrence, completeOccurrence } from '../../lambdas/timers/occurrence-claims.ts';
 import { cancelTimer, changeTimer, type TimerState, toTimerState } from '../../lambdas/timers/timer-items.ts';
+import { db } from '../support/sdk-mocks.ts';
 
-const db = mockClient(DynamoDBDocumentClient);
 const NOW = Date.parse('2026-12-01T12:00:00Z');
 
 const timer = (extra: Record<string, unknown> = {}): TimerState =>

@@ -5,11 +5,9 @@ import {
   CreateScheduleCommand,
   DeleteScheduleCommand,
   InternalServerException,
-  SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../lambdas/shared/config.ts';
 import { armTimer, scheduleTimeFor, type Timer } from '../../lambdas/timers/arm.ts';
@@ -20,9 +18,7 @@ import {
   holdUntilDue,
   RELEASE_SLACK_MS,
 } from '../../lambdas/timers/hold.ts';
-
-const scheduler = mockClient(SchedulerClient);
-const sqs = mockClient(SQSClient);
+import { scheduler, sqs } from '../support/sdk-mocks.ts';
 
 const NOW = Date.parse('2026-12-01T08:00:00.000Z');
 const QUEUE = { arn: 'arn:aws:sqs:us-east-1:123456789012:work', url: 'https://sqs.example/123456789012/work' };
