@@ -10,15 +10,12 @@ import {
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { accept, invite, leaveOrDecline, openInvitations } from '../../lambdas/absence/invitations.ts';
 import { handler } from '../../lambdas/api/handler.ts';
-import { profileOf as profile, studyItem } from '../support/absence-items.ts';
+import { EXPIRES, EXPIRES_S, givenStudy, NOW, profileOf as profile, studyItem } from '../support/absence-items.ts';
 import { apiEvent } from '../support/api-event.ts';
 import { cancelled } from '../support/sdk-errors.ts';
 import { db } from '../support/sdk-mocks.ts';
 
-const NOW = Date.parse('2026-11-22T10:00:00Z');
 const NOW_ISO = '2026-11-22T10:00:00.000Z';
-const EXPIRES = '2026-11-22T11:00:00.000Z';
-const EXPIRES_S = Date.parse(EXPIRES) / 1000;
 const study = studyItem({ name: 'algorithms', absencePenalty: 1000 });
 const transactItems = (n = 0) => db.commandCalls(TransactWriteCommand)[n]?.args[0].input.TransactItems ?? [];
 const keyOf = (i: ReturnType<typeof transactItems>[number]) => {
@@ -31,13 +28,7 @@ afterEach(() => {
 });
 
 beforeEach(() => {
-  // Conflict retries wait a random share of their backoff: none here.
-  vi.spyOn(Math, 'random').mockReturnValue(0);
-  db.reset();
-  db.on(GetCommand).resolves({});
-  db.on(GetCommand, { Key: { pk: 'STUDY#S1', sk: 'META' } }).resolves({ Item: study });
-  db.on(GetCommand, { Key: { pk: 'ACCOUNT#O', sk: 'PROFILE' } }).resolves(profile('O'));
-  db.on(GetCommand, { Key: { pk: 'ACCOUNT#P', sk: 'PROFILE' } }).resolves(profile('P'));
+  givenStudy(study);
   db.on(TransactWriteCommand).resolves({});
   db.on(BatchWriteCommand).resolves({});
   db.on(BatchGetCommand).resolves({ Responses: { 'unit-table': [] } });

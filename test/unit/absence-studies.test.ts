@@ -11,12 +11,9 @@ import {
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { leaveStudiesOf } from '../../lambdas/absence/on-account-deleted.ts';
 import { addWeek, attend, attendanceOf, createStudy } from '../../lambdas/absence/studies.ts';
-import { profileOf as profile, studyItem } from '../support/absence-items.ts';
+import { EXPIRES, EXPIRES_S, givenStudy, NOW, profileOf as profile, studyItem } from '../support/absence-items.ts';
 import { db } from '../support/sdk-mocks.ts';
 
-const NOW = Date.parse('2026-11-22T10:00:00Z');
-const EXPIRES = '2026-11-22T11:00:00.000Z';
-const EXPIRES_S = Date.parse(EXPIRES) / 1000;
 const study = studyItem();
 const week = { studyId: 'S1', week: 2, startsAt: '2026-11-15T15:00:00.000Z', endsAt: '2026-11-22T14:59:59.000Z' };
 const conflict = () => new TransactionConflictException({ message: 'conflict', $metadata: {} });
@@ -26,13 +23,7 @@ afterEach(() => {
 });
 
 beforeEach(() => {
-  // Conflict retries wait a random share of their backoff: none here.
-  vi.spyOn(Math, 'random').mockReturnValue(0);
-  db.reset();
-  db.on(GetCommand).resolves({});
-  db.on(GetCommand, { Key: { pk: 'STUDY#S1', sk: 'META' } }).resolves({ Item: study });
-  db.on(GetCommand, { Key: { pk: 'ACCOUNT#O', sk: 'PROFILE' } }).resolves(profile('O'));
-  db.on(GetCommand, { Key: { pk: 'ACCOUNT#P', sk: 'PROFILE' } }).resolves(profile('P'));
+  givenStudy(study);
   db.on(GetCommand, { Key: { pk: 'STUDY#S1', sk: 'MEMBER#P' } }).resolves({ Item: { accountId: 'P' } });
   db.on(GetCommand, { Key: { pk: 'STUDY#S1', sk: 'WEEK#000002' } }).resolves({ Item: week });
   db.on(TransactWriteCommand).resolves({});
