@@ -1,7 +1,7 @@
 // The routes every resource an account owns has alike: create one, a page of yours, one of yours, change one,
 // cancel one, and a page of one's history; each asks the resource's use case on behalf of the calling account.
 import * as z from 'zod';
-import type { RouteKey } from '../../lib/definitions.ts';
+import { ROUTES, type RouteKey } from '../../lib/definitions.ts';
 import { type AccountCaller, defineRoute, type ResponseDoc, type Route } from './route.ts';
 
 /** Items of a page when the client names no limit. */
@@ -63,7 +63,12 @@ export function ownedResourceRoutes<Id extends string, T extends Readonly<Record
     Record<Id, string>
   >;
   const one = `${path}/{${id}}`;
-  const key = (method: string, at: string) => `${method} ${at}` as RouteKey;
+  /** The key of a route built here; one lib/definitions.ts does not list fails at load, as a typo would. */
+  const key = (method: string, at: string): RouteKey => {
+    const routeKey = `${method} ${at}`;
+    if (!(ROUTES as readonly string[]).includes(routeKey)) throw new Error(`${routeKey} is not in ROUTES`);
+    return routeKey as RouteKey;
+  };
   const idOf = (p: Record<Id, string>) => p[id];
 
   return {
