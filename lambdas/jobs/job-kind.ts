@@ -20,4 +20,6 @@ export const jobTimers: TimerKind = {
   profile: { exists: accountExists, count: countPendingJob, uncount: uncountPendingJob },
   finishedAttribute: 'finishedAt',
   completedStatus: 'SUCCEEDED',
+  // A run's record keeps its attempts and httpStatus: one-off jobs list theirs like recurring ones.
+  oneOffRecord: 'history',
 };

@@ -47,6 +47,17 @@ export interface TimerKind {
   readonly finishedAttribute: string;
   /** Status of a recurring timer whose rule has no occurrence left (past `until`), e.g. 'SUCCEEDED'. */
   readonly completedStatus: string;
+  /**
+   * Where a one-off timer's single occurrence is recorded: 'history' (a record beside it, like every
+   * recurring occurrence: jobs list their runs' attempts and httpStatus) or 'timer' (status, finish time
+   * and reason on the timer item itself: one write, no transaction, for a herd of one-off alarms).
+   */
+  readonly oneOffRecord: 'history' | 'timer';
+  /**
+   * Whether an item written before the core's layout counts on the profile, when it has no `counted`
+   * attribute (e.g. one-off alarms stored with `countedOnProfile`). Absent: such an item is not counted.
+   */
+  readonly legacyCounted?: (item: Readonly<Record<string, unknown>>) => boolean;
 }
 
 /**

@@ -208,6 +208,9 @@ export async function completeOccurrence(
   }
   const timerStatus = claimed.repeat === undefined || end.endsTimer ? end.status : kind.completedStatus;
   const failed = end.reason !== undefined && (claimed.repeat === undefined || end.endsTimer);
+  // A one-off timer of a kind that records on the timer: the timer item is its record (status, finish
+  // time, reason, attempts), so the completion is the one write below and no history item.
+  const onTimer = claimed.repeat === undefined && kind.oneOffRecord === 'timer';
   const done = await leaveLive(
     kind,
     claimed,
@@ -231,7 +234,7 @@ export async function completeOccurrence(
         ...(failed ? { ':reason': end.reason } : {}),
       },
     },
-    [record],
+    onTimer ? [] : [record],
   );
   return done ? { timerStatus } : undefined;
 }

@@ -5,7 +5,7 @@
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
-import { cancellationCodes, isConditionFailure, transactWrite } from '../shared/dynamo/conditional.ts';
+import { cancellationCodes, conditionHeld, isConditionFailure, transactWrite } from '../shared/dynamo/conditional.ts';
 import type { RepeatRule } from '../shared/recurrence.ts';
 import { accountPk, tableName } from '../shared/table.ts';
 import { hourBucket } from '../shared/time.ts';
@@ -68,7 +68,7 @@ export function toTimerState(kind: TimerKind, item: Record<string, unknown>): Ti
     attempts: Number(item.attempts ?? 0),
     ...(item.claimedUntil === undefined ? {} : { claimedUntil: Number(item.claimedUntil) }),
     ...(item.retryAt === undefined ? {} : { retryAt: Number(item.retryAt) }),
-    counted: item.counted === true,
+    counted: typeof item.counted === 'boolean' ? item.counted : (kind.legacyCounted?.(item) ?? false),
     item,
   };
 }
@@ -270,6 +270,8 @@ export async function leaveLive(
   const own = { Update: { TableName: tableName, Key: timerKey(kind, timer.accountId, timer.id), ...update } };
   const uncount = kind.profile.uncount(timer.accountId);
   const attempt = async (items: readonly Record<string, unknown>[]): Promise<'done' | 'refused' | 'profile'> => {
+    // The timer alone (uncounted, nothing recorded beside it) is one plain conditional write.
+    if (items.length === 1) return (await conditionHeld(() => dynamo.send(new UpdateCommand(own.Update)))) ? 'done' : 'refused';
     try {
       await transactWrite({ TransactItems: items as never });
       return 'done';
