@@ -30,13 +30,14 @@ export interface SendReport {
  * in flight or on a schedule. One without `fireAt` (older still) is completed from the alarm item: its
  * current due time, so the consumer's version check decides as it did.
  */
-async function asTimerMessage(message: SendDueAlarmMessage): Promise<TimerMessage | 'absent' | 'not-pending'> {
+async function asTimerMessage(message: SendDueAlarmMessage): Promise<TimerMessage | 'absent' | 'not-pending' | 'stale'> {
   const { accountId, alarmId: id, version } = message;
   const base = { kind: ALARM_KIND.messageKind, accountId, id, version };
   if (message.fireAt !== undefined) return { ...base, dueAt: message.fireAt };
   const timer = await getTimer(ALARM_KIND, accountId, id);
   if (!timer) return 'absent';
   if (timer.status !== 'PENDING' || timer.dueAt === undefined) return 'not-pending';
+  if (timer.version !== version) return 'stale';
   return { ...base, dueAt: timer.dueAt };
 }
 

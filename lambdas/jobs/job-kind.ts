@@ -2,6 +2,7 @@
 import { ENV, FUNCTIONS, QUEUES, SCHEDULE_GROUPS } from '../../lib/definitions.ts';
 import { accountExists, countPendingJob, uncountPendingJob } from '../accounts/index.ts';
 import type { TimerKind } from '../timers/kind.ts';
+import type { TimerApi } from '../timers/use-cases.ts';
 
 export const JOB_MESSAGE_KIND = 'run-due-job';
 
@@ -22,4 +23,11 @@ export const jobTimers: TimerKind = {
   completedStatus: 'SUCCEEDED',
   // A run's record keeps its attempts and httpStatus: one-off jobs list theirs like recurring ones.
   oneOffRecord: 'history',
+};
+
+export const JOBS: TimerApi = {
+  kind: jobTimers,
+  noun: 'job',
+  doing: 'run',
+  codes: { notPending: 'JOB_NOT_PENDING', changed: 'JOB_CHANGED', limit: 'JOB_LIMIT_REACHED' },
 };
