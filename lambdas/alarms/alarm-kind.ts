@@ -71,7 +71,8 @@ export function toAlarm(timer: TimerState): Alarm {
   // A recurring alarm's next occurrence is its due entry (a finished one keeps its last); a one-off's, `fireAt`.
   const fireAt = timer.repeat && timer.dueAt ? timer.dueAt : String(item.fireAt);
   // The core records when a SENT alarm went out as `finishedAt`; one-off alarms stored before, as `sentAt`.
-  const sentAt = item.sentAt ?? (timer.status === 'SENT' && typeof item.finishedAt === 'string' ? item.finishedAt : undefined);
+  const sentAt =
+    item.sentAt ?? (timer.status === 'SENT' && typeof item.finishedAt === 'string' ? item.finishedAt : undefined);
   return {
     alarmId: timer.id,
     accountId: timer.accountId,

@@ -26,8 +26,8 @@ import {
 } from '../timers/use-cases.ts';
 import { ALARMS, type Alarm, toAlarm } from './alarm-kind.ts';
 
-export type { Alarm, AlarmStatus } from './alarm-kind.ts';
 export type { Owner } from '../timers/use-cases.ts';
+export type { Alarm, AlarmStatus } from './alarm-kind.ts';
 
 interface AlarmContent {
   readonly title: string;

@@ -2,7 +2,7 @@
 // or recurring (held until due, claimed at the version and time the message names, pushed at most once at
 // a time, recorded, a recurring alarm's next occurrence armed, FCM's bad moments retried within the
 // queue's budget); the push itself is fire-alarm.ts. See README "Alarms".
-import { getTimer, type Delivery, runDueOccurrence, type TimerMessage } from '../timers/index.ts';
+import { type Delivery, getTimer, runDueOccurrence, type TimerMessage } from '../timers/index.ts';
 import { ALARM_KIND, toAlarm } from './alarm-kind.ts';
 import { fireAlarm } from './fire-alarm.ts';
 import type { PushQueueMessage, SendDueAlarmMessage } from './messages.ts';
@@ -30,7 +30,9 @@ export interface SendReport {
  * in flight or on a schedule. One without `fireAt` (older still) is completed from the alarm item: its
  * current due time, so the consumer's version check decides as it did.
  */
-async function asTimerMessage(message: SendDueAlarmMessage): Promise<TimerMessage | 'absent' | 'not-pending' | 'stale'> {
+async function asTimerMessage(
+  message: SendDueAlarmMessage,
+): Promise<TimerMessage | 'absent' | 'not-pending' | 'stale'> {
   const { accountId, alarmId: id, version } = message;
   const base = { kind: ALARM_KIND.messageKind, accountId, id, version };
   if (message.fireAt !== undefined) return { ...base, dueAt: message.fireAt };

@@ -271,7 +271,8 @@ export async function leaveLive(
   const uncount = kind.profile.uncount(timer.accountId);
   const attempt = async (items: readonly Record<string, unknown>[]): Promise<'done' | 'refused' | 'profile'> => {
     // The timer alone (uncounted, nothing recorded beside it) is one plain conditional write.
-    if (items.length === 1) return (await conditionHeld(() => dynamo.send(new UpdateCommand(own.Update)))) ? 'done' : 'refused';
+    if (items.length === 1)
+      return (await conditionHeld(() => dynamo.send(new UpdateCommand(own.Update)))) ? 'done' : 'refused';
     try {
       await transactWrite({ TransactItems: items as never });
       return 'done';

@@ -184,8 +184,10 @@ export function decodeCursor(cursor: string, accountId: string, prefix: string, 
   } catch {
     throw cursorRefused();
   }
-  if (typeof key !== 'object' || key === null || Array.isArray(key) || Object.keys(key).length !== 2) throw cursorRefused();
-  if (key.pk !== accountPk(accountId) || typeof key.sk !== 'string' || !key.sk.startsWith(prefix)) throw cursorRefused();
+  if (typeof key !== 'object' || key === null || Array.isArray(key) || Object.keys(key).length !== 2)
+    throw cursorRefused();
+  if (key.pk !== accountPk(accountId) || typeof key.sk !== 'string' || !key.sk.startsWith(prefix))
+    throw cursorRefused();
   if (!tail.test(key.sk.slice(prefix.length))) throw cursorRefused();
   return { pk: key.pk, sk: key.sk };
 }

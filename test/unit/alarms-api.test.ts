@@ -62,7 +62,8 @@ const valid = (overrides: Record<string, unknown> = {}) => ({
 /** An alarm item as the version before the timer core stored it (no `counted`, no `attempts`). */
 function storedAlarm(overrides: Record<string, unknown> = {}) {
   const fireAt = String(overrides.fireAt ?? new Date(Date.now() + HOUR).toISOString());
-  const due = (overrides.status ?? 'PENDING') === 'PENDING' ? { duePk: `ALARM#${fireAt.slice(0, 13)}`, dueAt: fireAt } : {};
+  const due =
+    (overrides.status ?? 'PENDING') === 'PENDING' ? { duePk: `ALARM#${fireAt.slice(0, 13)}`, dueAt: fireAt } : {};
   return {
     pk: `ACCOUNT#${ACCOUNT}`,
     sk: `ALARM#${ALARM}`,
