@@ -5,25 +5,11 @@
 import { DEFAULTS } from '../../lib/definitions.ts';
 import { demoExpiryOf, requireSigningSecret } from '../accounts/index.ts';
 import { ValidationError } from '../shared/errors.ts';
-import { newId } from '../shared/ids.ts';
 import { nextOccurrence, type RepeatRule } from '../shared/recurrence.ts';
-import { toEpochSeconds, toIso } from '../shared/time.ts';
+import { toIso } from '../shared/time.ts';
 import type { TimerChange } from '../timers/index.ts';
-import {
-  applyChange,
-  cancelOwnTimer,
-  createTimer,
-  cursorRefused,
-  demoDeadline,
-  getOwnTimer,
-  type Listing,
-  listOwnHistory,
-  listOwnTimers,
-  type Owner,
-  refuseAfterDeadline,
-  refuseUnlessChangeable,
-  viewed,
-} from '../timers/use-cases.ts';
+import type { Listing, Owner } from '../timers/use-cases.ts';
+import * as timers from '../timers/use-cases.ts';
 import { ALARMS, type Alarm, toAlarm } from './alarm-kind.ts';
 
 export type { Owner } from '../timers/use-cases.ts';
@@ -57,20 +43,19 @@ function firstAfter(rule: RepeatRule, now: number, field: string): number {
   return first;
 }
 
-const deadlineOf = (owner: Owner) => demoDeadline(owner, demoExpiryOf);
+const deadlineOf = (owner: Owner) => timers.demoDeadline(owner, demoExpiryOf);
 
 async function bookAlarm(owner: Owner, input: AlarmContent, first: number, now: number, repeat?: RepeatRule) {
   if (input.condition) await requireSigningSecret(owner.accountId);
   const deadline = await deadlineOf(owner);
-  refuseAfterDeadline(first, deadline, repeat ? 'repeat' : 'fireAt');
+  timers.refuseAfterDeadline(first, deadline, repeat ? 'repeat' : 'fireAt');
   const cap = DEFAULTS.maxPendingAlarmsPerDemoAccount;
-  const timer = await createTimer(
+  const timer = await timers.createTimer(
     ALARMS,
+    owner,
     {
-      accountId: owner.accountId,
-      id: newId(now),
-      dueAt: toIso(first),
-      ...(repeat ? { repeat } : {}),
+      dueAt: first,
+      repeat,
       fields: {
         fireAt: toIso(first),
         title: input.title,
@@ -84,10 +69,10 @@ async function bookAlarm(owner: Owner, input: AlarmContent, first: number, now: 
       },
     },
     {
-      ...(owner.demo ? { pendingCap: cap } : {}),
-      ...(deadline === undefined ? {} : { ttl: toEpochSeconds(deadline) }),
+      cap,
+      deadline,
+      limitMessage: `A demo account may have at most ${cap} pending alarms (recurring ones count); cancel one or wait until one fires`,
     },
-    `A demo account may have at most ${cap} pending alarms (recurring ones count); cancel one or wait until one fires`,
     now,
   );
   return toAlarm(timer);
@@ -101,7 +86,7 @@ export const createRecurringAlarm = (owner: Owner, input: NewRecurringAlarm, now
 
 /** An alarm of the owner, or 404: an id of the wrong shape, someone else's alarm and no alarm look alike. */
 export async function getOwnAlarm(accountId: string, alarmId: string): Promise<Alarm> {
-  return toAlarm(await getOwnTimer(ALARMS, accountId, alarmId));
+  return toAlarm(await timers.getOwnTimer(ALARMS, accountId, alarmId));
 }
 
 export interface AlarmChange {
@@ -115,18 +100,18 @@ export interface AlarmChange {
  * new rule takes effect from the next occurrence; resuming starts with the first occurrence after now).
  */
 export async function changeOwnAlarm(owner: Owner, alarmId: string, change: AlarmChange, now: number): Promise<Alarm> {
-  const timer = await getOwnTimer(ALARMS, owner.accountId, alarmId);
+  const timer = await timers.getOwnTimer(ALARMS, owner.accountId, alarmId);
   if (!timer.repeat) {
     if (change.repeat !== undefined) throw invalid('repeat', 'a one-off alarm has no rule: move its fireAt instead');
     if (change.paused !== undefined) throw invalid('paused', 'only a recurring alarm can be paused');
   } else if (change.fireAt !== undefined) {
     throw invalid('fireAt', 'a recurring alarm has no fireAt to move: change its repeat instead');
   }
-  refuseUnlessChangeable(ALARMS, timer, now);
+  timers.refuseUnlessChangeable(ALARMS, timer, now);
   let patch: TimerChange;
   if (!timer.repeat) {
     const fireAt = change.fireAt as number;
-    refuseAfterDeadline(fireAt, await deadlineOf(owner), 'fireAt');
+    timers.refuseAfterDeadline(fireAt, await deadlineOf(owner), 'fireAt');
     if (timer.item.fireAt === toIso(fireAt)) return toAlarm(timer);
     patch = { dueAt: toIso(fireAt), fields: { fireAt: toIso(fireAt) } };
   } else {
@@ -140,11 +125,11 @@ export async function changeOwnAlarm(owner: Owner, alarmId: string, change: Alar
     else {
       // Resumed, or a new rule: the first occurrence after now (missed ones are not sent).
       const next = firstAfter(repeat, now, change.repeat !== undefined ? 'repeat' : 'paused');
-      refuseAfterDeadline(next, await deadlineOf(owner), 'repeat');
+      timers.refuseAfterDeadline(next, await deadlineOf(owner), 'repeat');
       patch = { dueAt: toIso(next), ...rule };
     }
   }
-  return toAlarm(await applyChange(ALARMS, timer, patch, now));
+  return toAlarm(await timers.applyChange(ALARMS, timer, patch, now));
 }
 
 /** PATCH of a one-off alarm's fireAt. */
@@ -153,16 +138,16 @@ export const rescheduleOwnAlarm = (owner: Owner, alarmId: string, fireAt: number
 
 /** DELETE of an alarm: a PENDING one-off, or a PENDING or PAUSED recurring one, is CANCELLED. */
 export async function cancelAnyOwnAlarm(accountId: string, alarmId: string, now: number): Promise<Alarm> {
-  const timer = await getOwnTimer(ALARMS, accountId, alarmId);
-  refuseUnlessChangeable(ALARMS, timer, now);
-  return toAlarm(await cancelOwnTimer(ALARMS, timer, now));
+  const timer = await timers.getOwnTimer(ALARMS, accountId, alarmId);
+  timers.refuseUnlessChangeable(ALARMS, timer, now);
+  return toAlarm(await timers.cancelOwnTimer(ALARMS, timer, now));
 }
 
 export const cancelOwnAlarm = cancelAnyOwnAlarm;
 
 /** The owner's alarms, newest first, `limit` at a time. */
 export async function listOwnAlarms(accountId: string, limit: number, cursor?: string): Promise<Listing<Alarm>> {
-  return viewed(await listOwnTimers(ALARMS, accountId, limit, cursor), toAlarm);
+  return timers.viewed(await timers.listOwnTimers(ALARMS, accountId, limit, cursor), toAlarm);
 }
 
 export type AlarmListing = Listing<Alarm>;
@@ -194,15 +179,15 @@ export async function listOwnOccurrences(
   limit: number,
   cursor?: string,
 ): Promise<OccurrenceListing> {
-  const timer = await getOwnTimer(ALARMS, accountId, alarmId);
+  const timer = await timers.getOwnTimer(ALARMS, accountId, alarmId);
   if (!timer.repeat) {
     // Its one record is the alarm itself: a single page, no cursor of its own.
-    if (cursor !== undefined) throw cursorRefused();
+    if (cursor !== undefined) throw timers.cursorRefused();
     const only = oneOffOccurrence(toAlarm(timer));
     return { items: only ? [only] : [] };
   }
-  const page = await listOwnHistory(ALARMS, accountId, alarmId, limit, cursor);
-  return viewed(page, (o) => ({
+  const page = await timers.listOwnHistory(ALARMS, accountId, alarmId, limit, cursor);
+  return timers.viewed(page, (o) => ({
     fireAt: o.dueAt,
     status: o.status,
     ...(o.status === 'SENT' && typeof o.item.finishedAt === 'string' ? { sentAt: o.item.finishedAt } : {}),

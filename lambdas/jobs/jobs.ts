@@ -3,25 +3,12 @@
 import { DEFAULTS } from '../../lib/definitions.ts';
 import { demoExpiryOf, requireSigningSecret } from '../accounts/index.ts';
 import { ValidationError } from '../shared/errors.ts';
-import { newId } from '../shared/ids.ts';
 import { nextOccurrence, type RepeatRule } from '../shared/recurrence.ts';
-import { toEpochSeconds, toIso } from '../shared/time.ts';
+import { toIso } from '../shared/time.ts';
 import type { OccurrenceRecord } from '../timers/occurrence-history.ts';
 import type { TimerChange, TimerState } from '../timers/timer-items.ts';
-import {
-  applyChange,
-  cancelOwnTimer,
-  createTimer,
-  demoDeadline,
-  getOwnTimer,
-  type Listing,
-  listOwnHistory,
-  listOwnTimers,
-  type Owner,
-  refuseAfterDeadline,
-  refuseUnlessChangeable,
-  viewed,
-} from '../timers/use-cases.ts';
+import type { Listing, Owner } from '../timers/use-cases.ts';
+import * as timers from '../timers/use-cases.ts';
 import { JOBS } from './job-kind.ts';
 
 export type JobStatus = 'PENDING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
@@ -89,7 +76,7 @@ export function toJobRun(record: OccurrenceRecord): JobRun {
   };
 }
 
-const deadlineOf = (owner: Owner) => demoDeadline(owner, demoExpiryOf);
+const deadlineOf = (owner: Owner) => timers.demoDeadline(owner, demoExpiryOf);
 
 function firstRun(rule: RepeatRule, now: number, field: string): number {
   const next = nextOccurrence(rule, now);
@@ -104,15 +91,14 @@ export async function createJob(owner: Owner, input: NewJob, now: number): Promi
   await requireSigningSecret(owner.accountId);
   const deadline = await deadlineOf(owner);
   const dueAt = input.repeat ? firstRun(input.repeat, now, 'repeat') : input.runAt;
-  if (!input.repeat) refuseAfterDeadline(dueAt, deadline, 'runAt');
+  if (!input.repeat) timers.refuseAfterDeadline(dueAt, deadline, 'runAt');
   const cap = DEFAULTS.maxPendingJobsPerDemoAccount;
-  const timer = await createTimer(
+  const timer = await timers.createTimer(
     JOBS,
+    owner,
     {
-      accountId: owner.accountId,
-      id: newId(now),
-      dueAt: toIso(dueAt),
-      ...(input.repeat ? { repeat: input.repeat } : {}),
+      dueAt,
+      repeat: input.repeat,
       fields: {
         url: input.url,
         payload: input.payload ?? {},
@@ -121,10 +107,10 @@ export async function createJob(owner: Owner, input: NewJob, now: number): Promi
       },
     },
     {
-      ...(owner.demo ? { pendingCap: cap } : {}),
-      ...(deadline === undefined ? {} : { ttl: toEpochSeconds(deadline) }),
+      cap,
+      deadline,
+      limitMessage: `A demo account may have at most ${cap} pending jobs; cancel one or wait until one runs`,
     },
-    `A demo account may have at most ${cap} pending jobs; cancel one or wait until one runs`,
     now,
   );
   return toJob(timer);
@@ -132,7 +118,7 @@ export async function createJob(owner: Owner, input: NewJob, now: number): Promi
 
 /** A job of the owner, or 404: an id of the wrong shape, someone else's job and no job look alike. */
 export async function getOwnJob(accountId: string, jobId: string): Promise<Job> {
-  return toJob(await getOwnTimer(JOBS, accountId, jobId));
+  return toJob(await timers.getOwnTimer(JOBS, accountId, jobId));
 }
 
 export type JobPatch =
@@ -164,24 +150,24 @@ function changeOf(timer: TimerState, patch: JobPatch, now: number): TimerChange 
 }
 
 export async function changeOwnJob(owner: Owner, jobId: string, patch: JobPatch, now: number): Promise<Job> {
-  const timer = await getOwnTimer(JOBS, owner.accountId, jobId);
-  refuseUnlessChangeable(JOBS, timer, now);
+  const timer = await timers.getOwnTimer(JOBS, owner.accountId, jobId);
+  timers.refuseUnlessChangeable(JOBS, timer, now);
   if (patch.runAt !== undefined && timer.status === 'PENDING')
-    refuseAfterDeadline(patch.runAt, await deadlineOf(owner), 'runAt');
+    timers.refuseAfterDeadline(patch.runAt, await deadlineOf(owner), 'runAt');
   const change = changeOf(timer, patch, now);
   if (!change) return toJob(timer);
-  return toJob(await applyChange(JOBS, timer, change, now));
+  return toJob(await timers.applyChange(JOBS, timer, change, now));
 }
 
 export async function cancelOwnJob(accountId: string, jobId: string, now: number): Promise<Job> {
-  const timer = await getOwnTimer(JOBS, accountId, jobId);
-  refuseUnlessChangeable(JOBS, timer, now);
-  return toJob(await cancelOwnTimer(JOBS, timer, now));
+  const timer = await timers.getOwnTimer(JOBS, accountId, jobId);
+  timers.refuseUnlessChangeable(JOBS, timer, now);
+  return toJob(await timers.cancelOwnTimer(JOBS, timer, now));
 }
 
 /** The owner's jobs, newest first, `limit` at a time. */
 export async function listOwnJobs(accountId: string, limit: number, cursor?: string): Promise<Listing<Job>> {
-  return viewed(await listOwnTimers(JOBS, accountId, limit, cursor), toJob);
+  return timers.viewed(await timers.listOwnTimers(JOBS, accountId, limit, cursor), toJob);
 }
 
 /** A job's runs, newest first; 404 as for the job itself. */
@@ -191,6 +177,6 @@ export async function listOwnJobRuns(
   limit: number,
   cursor?: string,
 ): Promise<Listing<JobRun>> {
-  await getOwnTimer(JOBS, accountId, jobId);
-  return viewed(await listOwnHistory(JOBS, accountId, jobId, limit, cursor), toJobRun);
+  await timers.getOwnTimer(JOBS, accountId, jobId);
+  return timers.viewed(await timers.listOwnHistory(JOBS, accountId, jobId, limit, cursor), toJobRun);
 }

@@ -1,9 +1,6 @@
 // What each occurrence of a timer did: its history records, newest first.
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamo } from '../shared/clients/dynamo.ts';
-import { accountPk, tableName } from '../shared/table.ts';
 import type { TimerKind } from './kind.ts';
-import { occurrenceKey } from './timer-items.ts';
+import { newestFirst } from './timer-items.ts';
 
 export interface OccurrenceRecord {
   /** ISO: the occurrence. */
@@ -20,7 +17,7 @@ export interface OccurrencePage {
   readonly lastKey?: { pk: string; sk: string };
 }
 
-/** A timer's occurrences, newest first (the sort key ends with the ISO time). */
+/** A timer's occurrences, newest first. */
 export async function listOccurrences(
   kind: TimerKind,
   accountId: string,
@@ -28,25 +25,13 @@ export async function listOccurrences(
   limit: number,
   startKey?: { pk: string; sk: string },
 ): Promise<OccurrencePage> {
-  const out = await dynamo.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': accountPk(accountId), ':prefix': `${kind.historyPrefix}${id}#` },
-      ScanIndexForward: false,
-      Limit: limit + 1,
-      ExclusiveStartKey: startKey,
-    }),
-  );
-  const occurrences = (out.Items ?? []).map((item) => ({
+  const { items, lastKey } = await newestFirst(accountId, `${kind.historyPrefix}${id}#`, limit, startKey);
+  const occurrences = items.map((item) => ({
     dueAt: String(item.dueAt),
     status: String(item.status),
     attempts: Number(item.attempts ?? 0),
     ...(typeof item.reason === 'string' ? { reason: item.reason } : {}),
     item,
   }));
-  if (occurrences.length <= limit) return { occurrences };
-  const page = occurrences.slice(0, limit);
-  const last = page[page.length - 1] as OccurrenceRecord;
-  return { occurrences: page, lastKey: occurrenceKey(kind, accountId, id, last.dueAt) };
+  return { occurrences, ...(lastKey ? { lastKey } : {}) };
 }

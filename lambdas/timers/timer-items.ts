@@ -143,29 +143,43 @@ export interface TimerPage {
   readonly lastKey?: { pk: string; sk: string };
 }
 
-/** The account's timers of a kind, newest first (ids are ULIDs, so sort-key order is creation order). */
+/**
+ * One page of the account's items under `prefix`, newest first (ids are ULIDs and history keys end with
+ * the ISO time, so sort-key order is time order), and the key of the last one when more follow.
+ */
+export async function newestFirst(
+  accountId: string,
+  prefix: string,
+  limit: number,
+  startKey?: { pk: string; sk: string },
+): Promise<{ items: Record<string, unknown>[]; lastKey?: { pk: string; sk: string } }> {
+  // One more than asked tells whether another page exists, so the last page never has a cursor.
+  const out = await dynamo.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': accountPk(accountId), ':prefix': prefix },
+      ScanIndexForward: false,
+      Limit: limit + 1,
+      ExclusiveStartKey: startKey,
+    }),
+  );
+  const items = out.Items ?? [];
+  if (items.length <= limit) return { items };
+  const page = items.slice(0, limit);
+  const last = page[page.length - 1] as { pk: string; sk: string };
+  return { items: page, lastKey: { pk: last.pk, sk: last.sk } };
+}
+
+/** The account's timers of a kind, newest first. */
 export async function listTimers(
   kind: TimerKind,
   accountId: string,
   limit: number,
   startKey?: { pk: string; sk: string },
 ): Promise<TimerPage> {
-  // One more than asked tells whether another page exists, so the last page never has a cursor.
-  const out = await dynamo.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': accountPk(accountId), ':prefix': kind.itemPrefix },
-      ScanIndexForward: false,
-      Limit: limit + 1,
-      ExclusiveStartKey: startKey,
-    }),
-  );
-  const timers = (out.Items ?? []).map((item) => toTimerState(kind, item));
-  if (timers.length <= limit) return { timers };
-  const page = timers.slice(0, limit);
-  const last = page[page.length - 1] as TimerState;
-  return { timers: page, lastKey: timerKey(kind, last.accountId, last.id) };
+  const { items, lastKey } = await newestFirst(accountId, kind.itemPrefix, limit, startKey);
+  return { timers: items.map((item) => toTimerState(kind, item)), ...(lastKey ? { lastKey } : {}) };
 }
 
 /** Condition of every change a client makes: the status and version it read, nobody calling right now. */

@@ -4,10 +4,11 @@
 // cursors of a kind's listing and history. A capability adds its fields, its words and its view.
 import { ConfigError } from '../shared/config.ts';
 import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationError } from '../shared/errors.ts';
-import { ID_PATTERN } from '../shared/ids.ts';
+import { ID_PATTERN, newId } from '../shared/ids.ts';
 import { logger } from '../shared/logger.ts';
+import type { RepeatRule } from '../shared/recurrence.ts';
 import { accountPk, type Key } from '../shared/table.ts';
-import { toIso } from '../shared/time.ts';
+import { toEpochSeconds, toIso } from '../shared/time.ts';
 import { armOccurrence, disarmOccurrenceQuietly } from './arming.ts';
 import type { TimerKind } from './kind.ts';
 import { listOccurrences, type OccurrenceRecord } from './occurrence-history.ts';
@@ -73,19 +74,36 @@ const ref = (timer: TimerState) => ({
   dueAt: timer.dueAt as string,
 });
 
+/** A demo account's cap on its PENDING or PAUSED timers of the kind, and its expiry (epoch ms). */
+export interface DemoLimits {
+  readonly cap: number;
+  readonly deadline: number | undefined;
+}
+
 /**
- * Books a new timer and arms its first occurrence; 409 (`limitMessage`) at the demo cap, 404 when the
- * account is gone, 503 when neither the Scheduler nor the queue took it (it is then taken back).
+ * Books the owner's new timer and arms its first occurrence. A demo account's counts against `cap` (409
+ * `limitMessage` at it) and goes with the account at its deadline (TTL); 404 when the account is gone;
+ * 503 when neither the Scheduler nor the queue took it (it is then taken back).
  */
 export async function createTimer(
   api: TimerApi,
-  timer: NewTimer,
-  options: { pendingCap?: number; ttl?: number },
-  limitMessage: string,
+  owner: Owner,
+  booking: { readonly dueAt: number; readonly repeat?: RepeatRule; readonly fields: NewTimer['fields'] },
+  limits: DemoLimits & { readonly limitMessage: string },
   now: number,
 ): Promise<TimerState> {
-  const { outcome, timer: booked } = await insertTimer(api.kind, timer, options);
-  if (outcome === 'limit-reached') throw new ConflictError(limitMessage, api.codes.limit);
+  const timer: NewTimer = {
+    accountId: owner.accountId,
+    id: newId(now),
+    dueAt: toIso(booking.dueAt),
+    ...(booking.repeat ? { repeat: booking.repeat } : {}),
+    fields: booking.fields,
+  };
+  const { outcome, timer: booked } = await insertTimer(api.kind, timer, {
+    ...(owner.demo ? { pendingCap: limits.cap } : {}),
+    ...(limits.deadline === undefined ? {} : { ttl: toEpochSeconds(limits.deadline) }),
+  });
+  if (outcome === 'limit-reached') throw new ConflictError(limits.limitMessage, api.codes.limit);
   if (outcome === 'account-gone') throw new NotFoundError('No such account');
   try {
     await armOccurrence(api.kind, ref(booked), { how: 'create', now, whenSchedulerFails: 'queue' });

@@ -492,9 +492,10 @@ describe('cancelling', () => {
 
 describe('listing alarms', () => {
   const items = (n: number) =>
-    Array.from({ length: n }, (_, i) =>
-      storedAlarm({ alarmId: newId(Date.now() - i * 1000), sk: `ALARM#${newId(Date.now() - i * 1000)}` }),
-    );
+    Array.from({ length: n }, (_, i) => {
+      const alarmId = newId(Date.now() - i * 1000);
+      return storedAlarm({ alarmId, sk: `ALARM#${alarmId}` });
+    });
 
   it('reads newest first, 20 by default, and gives no cursor on the last page', async () => {
     db.on(QueryCommand).resolves({ Items: items(3) });
