@@ -1,4 +1,4 @@
-// DynamoDB access of every timer kind (the timer core's items, used by each kind's capability): the timer item in its owner's partition, its occurrence history
+// DynamoDB access of every timer kind: the timer item in its owner's partition, its occurrence history
 // beside it, its due-index entry, its claim and its count on the owner's profile. A kind's own attributes
 // ride along untouched. Every change a client makes bumps `version`, so a message in flight for the old
 // one is dropped; every change that takes a timer out of PENDING/PAUSED uncounts it in the same write.
