@@ -1,10 +1,12 @@
 // Alarms as the timer core sees them (lambdas/timers/): every alarm, one-off or recurring, is a timer of
 // this kind, armed, held, claimed, completed and (recurring) re-armed by the core; the push (with its
 // condition) is their action, fire-alarm.ts. And an alarm as its use cases and routes see it.
-import { ENV, FUNCTIONS, QUEUES, SCHEDULE_GROUPS } from '../../lib/definitions.ts';
+import { FUNCTIONS, SCHEDULE_GROUPS } from '../../lib/definitions.ts';
 import { accountExists, countPendingAlarm, uncountPendingAlarm } from '../accounts/index.ts';
 import type { RepeatRule } from '../shared/recurrence.ts';
-import type { TimerKind, TimerState } from '../timers/index.ts';
+import type { TimerState } from '../timers/index.ts';
+// Not the core's index: the sweeper's bundle reads this kind and must hold no Scheduler client.
+import { carriedBy, type TimerKind } from '../timers/kind.ts';
 import type { TimerApi } from '../timers/use-cases.ts';
 
 export const ALARM_KIND: TimerKind = {
@@ -14,17 +16,11 @@ export const ALARM_KIND: TimerKind = {
   itemPrefix: 'ALARM#',
   historyPrefix: 'ALARM_OCC#',
   duePrefix: 'ALARM',
-  queue: {
-    urlEnv: ENV.alarmPushQueueUrl,
-    arnEnv: ENV.alarmPushQueueArn,
-    maxReceives: QUEUES.alarmPush.maxReceiveCount,
-  },
-  scheduleGroupEnv: SCHEDULE_GROUPS.alarms.env,
+  ...carriedBy(SCHEDULE_GROUPS.alarms),
   schedulePrefix: 'alarm-',
   claimMs: FUNCTIONS.sendDueAlarm.timeoutSeconds * 1000,
   // One `pendingAlarms` counter: the demo cap counts one-off and recurring alarms together.
   profile: { exists: accountExists, count: countPendingAlarm, uncount: uncountPendingAlarm },
-  finishedAttribute: 'finishedAt',
   completedStatus: 'SENT',
   // A one-off alarm's fire is recorded on the alarm: the 09:00 herd's send stays a claim and one write.
   oneOffRecord: 'timer',

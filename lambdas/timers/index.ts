@@ -6,7 +6,7 @@ export { armOccurrence, disarmOccurrence, disarmOccurrenceQuietly, queueOf, time
 export { backoffSeconds } from './backoff.ts';
 export { ARM_LEAD_MS, holdUntilDue } from './hold.ts';
 export type { OccurrenceRef, TimerKind, TimerMessage } from './kind.ts';
-export { messageOf, queueUrlOf, timerMessage } from './kind.ts';
+export { carriedBy, FINISHED_AT, messageOf, queueUrlOf, timerMessage } from './kind.ts';
 export {
   type ActionResult,
   type Delivery,

@@ -6,7 +6,7 @@ import { dynamo } from '../shared/clients/dynamo.ts';
 import { cancellationCodes, isConditionFailure } from '../shared/dynamo/conditional.ts';
 import { tableName } from '../shared/table.ts';
 import { toIso } from '../shared/time.ts';
-import type { OccurrenceRef, TimerKind } from './kind.ts';
+import { FINISHED_AT, type OccurrenceRef, type TimerKind } from './kind.ts';
 import {
   DUE_AT,
   DUE_PK,
@@ -137,7 +137,7 @@ export async function completeOccurrence(
         dueAt: dueAt,
         status: end.status,
         attempts: claimed.attempts,
-        [kind.finishedAttribute]: toIso(finishedAt),
+        [FINISHED_AT]: toIso(finishedAt),
         ...(end.reason === undefined ? {} : { reason: end.reason }),
         ...(claimed.item[TABLE.ttlAttribute] === undefined
           ? {}
@@ -154,7 +154,7 @@ export async function completeOccurrence(
     '#dueAt': DUE_AT,
     '#version': 'version',
     '#attempts': 'attempts',
-    '#finished': kind.finishedAttribute,
+    '#finished': FINISHED_AT,
   };
   const condition = '#status = :pending AND #claimedBy = :attempt';
   const goesOn = claimed.repeat !== undefined && !end.endsTimer && nextDueAt !== undefined;
@@ -202,7 +202,7 @@ export async function completeOccurrence(
         attempts: 0,
         [DUE_PK]: values[':duePk'],
         [DUE_AT]: next,
-        [kind.finishedAttribute]: values[':finished'],
+        [FINISHED_AT]: values[':finished'],
       }),
     };
   }
