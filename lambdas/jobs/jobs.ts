@@ -5,7 +5,7 @@ import { demoExpiryOf, requireSigningSecret } from '../accounts/index.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { nextOccurrence, type RepeatRule } from '../shared/recurrence.ts';
 import { toIso } from '../shared/time.ts';
-import type { OccurrenceRecord } from '../timers/occurrence-history.ts';
+import type { OccurrenceRecord } from '../timers/listings.ts';
 import type { TimerChange, TimerState } from '../timers/timer-items.ts';
 import type { Listing, Owner } from '../timers/use-cases.ts';
 import * as timers from '../timers/use-cases.ts';

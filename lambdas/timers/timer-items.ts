@@ -2,7 +2,7 @@
 // beside it, its due-index entry, its claim and its count on the owner's profile. A kind's own attributes
 // ride along untouched. Every change a client makes bumps `version`, so a message in flight for the old
 // one is dropped; every change that takes a timer out of PENDING/PAUSED uncounts it in the same write.
-import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
 import { cancellationCodes, conditionHeld, isConditionFailure, transactWrite } from '../shared/dynamo/conditional.ts';
@@ -135,51 +135,6 @@ export async function getTimer(kind: TimerKind, accountId: string, id: string): 
     new GetCommand({ TableName: tableName, Key: timerKey(kind, accountId, id), ConsistentRead: true }),
   );
   return out.Item ? toTimerState(kind, out.Item) : undefined;
-}
-
-export interface TimerPage {
-  readonly timers: TimerState[];
-  /** Key of the last one returned, when more follow. */
-  readonly lastKey?: { pk: string; sk: string };
-}
-
-/**
- * One page of the account's items under `prefix`, newest first (ids are ULIDs and history keys end with
- * the ISO time, so sort-key order is time order), and the key of the last one when more follow.
- */
-export async function newestFirst(
-  accountId: string,
-  prefix: string,
-  limit: number,
-  startKey?: { pk: string; sk: string },
-): Promise<{ items: Record<string, unknown>[]; lastKey?: { pk: string; sk: string } }> {
-  // One more than asked tells whether another page exists, so the last page never has a cursor.
-  const out = await dynamo.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': accountPk(accountId), ':prefix': prefix },
-      ScanIndexForward: false,
-      Limit: limit + 1,
-      ExclusiveStartKey: startKey,
-    }),
-  );
-  const items = out.Items ?? [];
-  if (items.length <= limit) return { items };
-  const page = items.slice(0, limit);
-  const last = page[page.length - 1] as { pk: string; sk: string };
-  return { items: page, lastKey: { pk: last.pk, sk: last.sk } };
-}
-
-/** The account's timers of a kind, newest first. */
-export async function listTimers(
-  kind: TimerKind,
-  accountId: string,
-  limit: number,
-  startKey?: { pk: string; sk: string },
-): Promise<TimerPage> {
-  const { items, lastKey } = await newestFirst(accountId, kind.itemPrefix, limit, startKey);
-  return { timers: items.map((item) => toTimerState(kind, item)), ...(lastKey ? { lastKey } : {}) };
 }
 
 /** Condition of every change a client makes: the status and version it read, nobody calling right now. */

@@ -11,13 +11,12 @@ import { accountPk, type Key } from '../shared/table.ts';
 import { toEpochSeconds, toIso } from '../shared/time.ts';
 import { armOccurrence, disarmOccurrenceQuietly } from './arming.ts';
 import type { TimerKind } from './kind.ts';
-import { listOccurrences, type OccurrenceRecord } from './occurrence-history.ts';
+import { listOccurrences, listTimers, type OccurrenceRecord } from './listings.ts';
 import {
   cancelTimer,
   changeTimer,
   getTimer,
   insertTimer,
-  listTimers,
   type NewTimer,
   removeUnarmedTimer,
   type TimerChange,
