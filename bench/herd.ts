@@ -7,6 +7,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { dynamo } from '../lambdas/shared/clients/dynamo.ts';
+import { TABLE } from '../lib/definitions.ts';
 import { type LocalCloud, startLocalCloud } from '../local/cloud.ts';
 import { type FcmStandIn, startFcmStandIn } from '../local/fcm/fcm.ts';
 
@@ -277,7 +278,9 @@ export async function benchHerd(options: HerdOptions): Promise<string> {
   const counter = { requests: 0 };
   dynamo.middlewareStack.add(
     (next) => async (args) => {
-      counter.requests++;
+      // The send path never queries the due index: a sweeper pass (3 kinds × 49 hour buckets) that falls
+      // in the window is not the herd's cost.
+      if ((args.input as { IndexName?: string }).IndexName !== TABLE.indexes.due.name) counter.requests++;
       return next(args);
     },
     { step: 'initialize', name: 'herdBenchCounter' },

@@ -1,199 +1,196 @@
-// Use cases of alarms seen from the API: create, list, read, reschedule, cancel. Sending is in send-due-alarm.ts.
+// Use cases of alarms seen from the API, one-off and recurring, over the timer core (ALARM_KIND): create,
+// list, read, change (move a one-off; a recurring one's rule, pause, resume), cancel, and what each fire
+// did. Every change bumps the version, so a message in flight for the old one is dropped. Firing is
+// send-due-alarm.ts.
 import { DEFAULTS } from '../../lib/definitions.ts';
 import { demoExpiryOf, requireSigningSecret } from '../accounts/index.ts';
-import { ConfigError } from '../shared/config.ts';
-import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationError } from '../shared/errors.ts';
-import { ID_PATTERN, newId } from '../shared/ids.ts';
-import { logger } from '../shared/logger.ts';
-import { accountPk } from '../shared/table.ts';
-import { toEpochSeconds, toIso } from '../shared/time.ts';
-import { armAlarm, disarmAlarm } from './alarm-arming.ts';
-import { alarmKey } from './alarm-items.ts';
-import {
-  type Alarm,
-  cancelAlarm,
-  getAlarm,
-  insertAlarm,
-  listAlarms,
-  removeUnarmedAlarm,
-  rescheduleAlarm,
-  revertReschedule,
-} from './alarm-store.ts';
+import { ValidationError } from '../shared/errors.ts';
+import { nextOccurrence, type RepeatRule } from '../shared/recurrence.ts';
+import { toIso } from '../shared/time.ts';
+import type { TimerChange } from '../timers/index.ts';
+import type { Listing, Owner } from '../timers/use-cases.ts';
+import * as timers from '../timers/use-cases.ts';
+import { ALARMS, type Alarm, toAlarm } from './alarm-kind.ts';
 
-export type { Alarm, AlarmStatus } from './alarm-store.ts';
+export type { Owner } from '../timers/use-cases.ts';
+export type { Alarm, AlarmStatus } from './alarm-kind.ts';
 
-export interface Owner {
-  readonly accountId: string;
-  readonly demo: boolean;
-}
-
-export interface NewAlarm {
-  /** Epoch ms, already checked to lie in the future and within 365 days. */
-  readonly fireAt: number;
-  readonly condition?: { readonly url: string };
+interface AlarmContent {
   readonly title: string;
   readonly body: string;
   readonly deviceToken: string;
   readonly data?: Readonly<Record<string, string>>;
+  readonly condition?: { readonly url: string };
 }
 
-/** A demo account's expiry (epoch ms), by which its alarms must have fired; undefined for others. */
-export async function demoDeadline(owner: Owner): Promise<number | undefined> {
-  if (!owner.demo) return undefined;
-  const expiresAt = await demoExpiryOf(owner.accountId);
-  if (expiresAt === undefined) throw new NotFoundError('No such account');
-  return expiresAt;
+export interface NewAlarm extends AlarmContent {
+  /** Epoch ms, already checked to lie in the future and within 365 days. */
+  readonly fireAt: number;
 }
 
-export function refuseAfterDeadline(fireAt: number, deadline: number | undefined): void {
-  // The alarm would be deleted with the account before it could fire: say so now rather than never.
-  if (deadline !== undefined && fireAt >= deadline) {
-    throw new ValidationError('The request has invalid fields', [
-      { in: 'body', field: 'fireAt', message: `must be before the demo account expires at ${toIso(deadline)}` },
-    ]);
-  }
+export interface NewRecurringAlarm extends AlarmContent {
+  /** Already checked to fire at least once. */
+  readonly repeat: RepeatRule;
 }
 
-export async function createAlarm(owner: Owner, input: NewAlarm, now: number): Promise<Alarm> {
+const invalid = (field: string, message: string) =>
+  new ValidationError('The request has invalid fields', [{ in: 'body', field, message }]);
+
+/** The first occurrence of a rule after now, or a 400 on `field` when none is left. */
+function firstAfter(rule: RepeatRule, now: number, field: string): number {
+  const first = nextOccurrence(rule, now);
+  if (first === undefined) throw invalid(field, 'has no occurrence left after now');
+  return first;
+}
+
+const deadlineOf = (owner: Owner) => timers.demoDeadline(owner, demoExpiryOf);
+
+async function bookAlarm(owner: Owner, input: AlarmContent, first: number, now: number, repeat?: RepeatRule) {
   if (input.condition) await requireSigningSecret(owner.accountId);
-  const deadline = await demoDeadline(owner);
-  refuseAfterDeadline(input.fireAt, deadline);
-  const ttl = deadline === undefined ? undefined : toEpochSeconds(deadline);
-  const alarm: Alarm = {
-    alarmId: newId(now),
-    accountId: owner.accountId,
-    status: 'PENDING',
-    fireAt: toIso(input.fireAt),
-    ...(input.condition ? { condition: { url: input.condition.url } } : {}),
-    title: input.title,
-    body: input.body,
-    data: input.data ?? {},
-    deviceToken: input.deviceToken,
-    createdAt: toIso(now),
-    version: 1,
-    // Only a demo account's alarms count towards its cap.
-    countedOnProfile: owner.demo,
-  };
-  const outcome = await insertAlarm(alarm, {
-    ...(owner.demo ? { pendingCap: DEFAULTS.maxPendingAlarmsPerDemoAccount } : {}),
-    ...(ttl === undefined ? {} : { ttl }),
-  });
-  if (outcome === 'limit-reached') {
-    throw new ConflictError(
-      `A demo account may have at most ${DEFAULTS.maxPendingAlarmsPerDemoAccount} pending alarms; cancel one or wait until one fires`,
-      'ALARM_LIMIT_REACHED',
-    );
-  }
-  if (outcome === 'account-gone') throw new NotFoundError('No such account');
-  try {
-    await armAlarm(alarm, 'create', now);
-  } catch (error) {
-    // Neither the Scheduler nor the queue took it: an alarm nothing will fire must not stay behind.
-    logger.error('Could not arm the new alarm; taking it back', { alarmId: alarm.alarmId, error });
-    await removeUnarmedAlarm(alarm).catch((undoError: unknown) =>
-      logger.error('Could not take back an unarmed alarm; the sweeper will fire it late', {
-        alarmId: alarm.alarmId,
-        error: undoError,
-      }),
-    );
-    if (error instanceof ConfigError) throw error;
-    throw new DependencyUnavailableError('Scheduling is unavailable right now; try again shortly');
-  }
-  return alarm;
+  const deadline = await deadlineOf(owner);
+  timers.refuseAfterDeadline(first, deadline, repeat ? 'repeat' : 'fireAt');
+  const cap = DEFAULTS.maxPendingAlarmsPerDemoAccount;
+  const timer = await timers.createTimer(
+    ALARMS,
+    owner,
+    {
+      dueAt: first,
+      repeat,
+      fields: {
+        fireAt: toIso(first),
+        title: input.title,
+        body: input.body,
+        data: input.data ?? {},
+        deviceToken: input.deviceToken,
+        createdAt: toIso(now),
+        ...(input.condition ? { condition: { url: input.condition.url } } : {}),
+        // What a consumer of the version before reads for `counted` (only demo alarms count).
+        countedOnProfile: owner.demo,
+      },
+    },
+    {
+      cap,
+      deadline,
+      limitMessage: `A demo account may have at most ${cap} pending alarms (recurring ones count); cancel one or wait until one fires`,
+    },
+    now,
+  );
+  return toAlarm(timer);
 }
+
+export const createAlarm = (owner: Owner, input: NewAlarm, now: number): Promise<Alarm> =>
+  bookAlarm(owner, input, input.fireAt, now);
+
+export const createRecurringAlarm = (owner: Owner, input: NewRecurringAlarm, now: number): Promise<Alarm> =>
+  bookAlarm(owner, input, firstAfter(input.repeat, now, 'repeat'), now, input.repeat);
 
 /** An alarm of the owner, or 404: an id of the wrong shape, someone else's alarm and no alarm look alike. */
 export async function getOwnAlarm(accountId: string, alarmId: string): Promise<Alarm> {
-  const alarm = ID_PATTERN.test(alarmId) ? await getAlarm(accountId, alarmId) : undefined;
-  if (!alarm) throw new NotFoundError('No such alarm');
-  return alarm;
+  return toAlarm(await timers.getOwnTimer(ALARMS, accountId, alarmId));
 }
 
-/** 409 unless the alarm is PENDING (or PAUSED, for a recurring one) and nobody is sending it right now. */
-export function refuseUnlessChangeable(alarm: Alarm, now: number): void {
-  const recurring = alarm.repeat !== undefined;
-  if (alarm.status !== 'PENDING' && !(recurring && alarm.status === 'PAUSED')) {
-    throw new ConflictError(
-      `The alarm is ${alarm.status}; only a PENDING ${recurring ? 'or PAUSED ' : ''}alarm can change`,
-      'ALARM_NOT_PENDING',
-    );
+export interface AlarmChange {
+  readonly fireAt?: number;
+  readonly repeat?: RepeatRule;
+  readonly paused?: boolean;
+}
+
+/**
+ * PATCH of an alarm: `fireAt` moves a one-off alarm; `repeat` and/or `paused` change a recurring one (a
+ * new rule takes effect from the next occurrence; resuming starts with the first occurrence after now).
+ */
+export async function changeOwnAlarm(owner: Owner, alarmId: string, change: AlarmChange, now: number): Promise<Alarm> {
+  const timer = await timers.getOwnTimer(ALARMS, owner.accountId, alarmId);
+  if (!timer.repeat) {
+    if (change.repeat !== undefined) throw invalid('repeat', 'a one-off alarm has no rule: move its fireAt instead');
+    if (change.paused !== undefined) throw invalid('paused', 'only a recurring alarm can be paused');
+  } else if (change.fireAt !== undefined) {
+    throw invalid('fireAt', 'a recurring alarm has no fireAt to move: change its repeat instead');
   }
-  if (alarm.claimedUntil !== undefined && alarm.claimedUntil >= now) {
-    throw new ConflictError('The alarm is being sent right now', 'ALARM_NOT_PENDING');
+  timers.refuseUnlessChangeable(ALARMS, timer, now);
+  let patch: TimerChange;
+  if (!timer.repeat) {
+    const fireAt = change.fireAt as number;
+    timers.refuseAfterDeadline(fireAt, await deadlineOf(owner), 'fireAt');
+    if (timer.item.fireAt === toIso(fireAt)) return toAlarm(timer);
+    patch = { dueAt: toIso(fireAt), fields: { fireAt: toIso(fireAt) } };
+  } else {
+    const wasPaused = timer.status === 'PAUSED';
+    const repeat = change.repeat ?? timer.repeat;
+    const paused = change.paused ?? wasPaused;
+    const ruleChanged = change.repeat !== undefined && JSON.stringify(change.repeat) !== JSON.stringify(timer.repeat);
+    if (!ruleChanged && paused === wasPaused) return toAlarm(timer);
+    const rule = ruleChanged ? { repeat } : {};
+    if (paused) patch = { pause: true, ...rule };
+    else {
+      // Resumed, or a new rule: the first occurrence after now (missed ones are not sent).
+      const next = firstAfter(repeat, now, change.repeat !== undefined ? 'repeat' : 'paused');
+      timers.refuseAfterDeadline(next, await deadlineOf(owner), 'repeat');
+      patch = { dueAt: toIso(next), ...rule };
+    }
   }
+  return toAlarm(await timers.applyChange(ALARMS, timer, patch, now));
 }
 
-/** After a conditional write lost a race: the current state says why. */
-export async function explainLostRace(accountId: string, alarmId: string, now: number): Promise<never> {
-  const current = await getOwnAlarm(accountId, alarmId);
-  refuseUnlessChangeable(current, now);
-  throw new ConflictError('The alarm changed meanwhile; read it and try again', 'ALARM_CHANGED');
+/** PATCH of a one-off alarm's fireAt. */
+export const rescheduleOwnAlarm = (owner: Owner, alarmId: string, fireAt: number, now: number): Promise<Alarm> =>
+  changeOwnAlarm(owner, alarmId, { fireAt }, now);
+
+/** DELETE of an alarm: a PENDING one-off, or a PENDING or PAUSED recurring one, is CANCELLED. */
+export async function cancelAnyOwnAlarm(accountId: string, alarmId: string, now: number): Promise<Alarm> {
+  const timer = await timers.getOwnTimer(ALARMS, accountId, alarmId);
+  timers.refuseUnlessChangeable(ALARMS, timer, now);
+  return toAlarm(await timers.cancelOwnTimer(ALARMS, timer, now));
 }
 
-export async function rescheduleOwnAlarm(owner: Owner, alarmId: string, fireAt: number, now: number): Promise<Alarm> {
-  const { accountId } = owner;
-  const alarm = await getOwnAlarm(accountId, alarmId);
-  refuseUnlessChangeable(alarm, now);
-  refuseAfterDeadline(fireAt, await demoDeadline(owner));
-  if (alarm.fireAt === toIso(fireAt)) return alarm;
-  const moved = await rescheduleAlarm(alarm, toIso(fireAt), now);
-  if (!moved) return explainLostRace(accountId, alarmId, now);
-  try {
-    // Only the message of the new version fires it; the old schedule's message is now stale.
-    await armAlarm(moved, 'move', now);
-  } catch (error) {
-    logger.error('Could not arm the rescheduled alarm; restoring its previous time', { alarmId, error });
-    await revertReschedule(alarm, moved.version).catch((undoError: unknown) =>
-      logger.error('Could not restore the previous time; the sweeper will fire it late', { alarmId, error: undoError }),
-    );
-    throw new DependencyUnavailableError('Scheduling is unavailable right now; try again shortly');
-  }
-  return moved;
-}
-
-export async function cancelOwnAlarm(accountId: string, alarmId: string, now: number): Promise<Alarm> {
-  const alarm = await getOwnAlarm(accountId, alarmId);
-  refuseUnlessChangeable(alarm, now);
-  const cancelled = await cancelAlarm(alarm, now);
-  if (!cancelled) return explainLostRace(accountId, alarmId, now);
-  await disarmAlarm(alarmId);
-  return cancelled;
-}
-
-export interface AlarmListing {
-  readonly items: Alarm[];
-  readonly nextCursor?: string;
-}
-
-function badCursor(): ValidationError {
-  return new ValidationError('The request has invalid fields', [
-    { in: 'query', field: 'cursor', message: 'is not a cursor this listing handed out' },
-  ]);
-}
-
-/** The listing key a cursor stands for; anything else, forged or from another account, is a 400. */
-export function decodeCursor(cursor: string, accountId: string): { pk: string; sk: string } {
-  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw badCursor();
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw badCursor();
-  }
-  const k = key as { pk?: unknown; sk?: unknown; [other: string]: unknown };
-  if (typeof key !== 'object' || key === null || Array.isArray(key) || Object.keys(k).length !== 2) throw badCursor();
-  if (k.pk !== accountPk(accountId) || typeof k.sk !== 'string') throw badCursor();
-  const alarmId = k.sk.startsWith('ALARM#') ? k.sk.slice('ALARM#'.length) : '';
-  if (!ID_PATTERN.test(alarmId)) throw badCursor();
-  return alarmKey(accountId, alarmId);
-}
-
-export const encodeCursor = (key: { pk: string; sk: string }): string =>
-  Buffer.from(JSON.stringify({ pk: key.pk, sk: key.sk }), 'utf8').toString('base64url');
+export const cancelOwnAlarm = cancelAnyOwnAlarm;
 
 /** The owner's alarms, newest first, `limit` at a time. */
-export async function listOwnAlarms(accountId: string, limit: number, cursor?: string): Promise<AlarmListing> {
-  const start = cursor === undefined ? undefined : decodeCursor(cursor, accountId);
-  const page = await listAlarms(accountId, limit, start);
-  return { items: page.alarms, ...(page.lastKey ? { nextCursor: encodeCursor(page.lastKey) } : {}) };
+export async function listOwnAlarms(accountId: string, limit: number, cursor?: string): Promise<Listing<Alarm>> {
+  return timers.viewed(await timers.listOwnTimers(ALARMS, accountId, limit, cursor), toAlarm);
+}
+
+export type AlarmListing = Listing<Alarm>;
+
+export interface OccurrenceView {
+  readonly fireAt: string;
+  readonly status: string;
+  readonly sentAt?: string;
+  readonly reason?: string;
+}
+
+export type OccurrenceListing = Listing<OccurrenceView>;
+
+/** What a one-off alarm's single fire did, once it has fired: its record is the alarm itself. */
+function oneOffOccurrence(alarm: Alarm): OccurrenceView | undefined {
+  if (alarm.status !== 'SENT' && alarm.status !== 'FAILED' && alarm.status !== 'SKIPPED') return undefined;
+  return {
+    fireAt: alarm.fireAt,
+    status: alarm.status,
+    ...(alarm.sentAt ? { sentAt: alarm.sentAt } : {}),
+    ...(alarm.failureReason ? { reason: alarm.failureReason } : {}),
+  };
+}
+
+/** What each occurrence of the owner's alarm did, newest first, `limit` at a time. */
+export async function listOwnOccurrences(
+  accountId: string,
+  alarmId: string,
+  limit: number,
+  cursor?: string,
+): Promise<OccurrenceListing> {
+  const timer = await timers.getOwnTimer(ALARMS, accountId, alarmId);
+  if (!timer.repeat) {
+    // Its one record is the alarm itself: a single page, no cursor of its own.
+    if (cursor !== undefined) throw timers.cursorRefused();
+    const only = oneOffOccurrence(toAlarm(timer));
+    return { items: only ? [only] : [] };
+  }
+  const page = await timers.listOwnHistory(ALARMS, accountId, alarmId, limit, cursor);
+  return timers.viewed(page, (o) => ({
+    fireAt: o.dueAt,
+    status: o.status,
+    ...(o.status === 'SENT' && typeof o.item.finishedAt === 'string' ? { sentAt: o.item.finishedAt } : {}),
+    ...(o.reason === undefined ? {} : { reason: o.reason }),
+  }));
 }

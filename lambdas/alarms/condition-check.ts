@@ -3,7 +3,7 @@
 import { DEFAULTS } from '../../lib/definitions.ts';
 import { signingSecretOf } from '../accounts/index.ts';
 import { signedPost } from '../shared/outbound/signed-post.ts';
-import type { Alarm } from './alarm-store.ts';
+import type { Alarm } from './alarm-kind.ts';
 import { readConditionAnswer } from './condition-answer.ts';
 import type { PushContent } from './fcm-message.ts';
 

@@ -4,7 +4,7 @@
 // alarms, send-due-alarm.ts for one-off ones).
 import { logger } from '../shared/logger.ts';
 import { type ActionResult, done, retryLater } from '../timers/index.ts';
-import type { Alarm } from './alarm-items.ts';
+import type { Alarm } from './alarm-kind.ts';
 import { CONDITION_FALSE, CONDITION_UNREACHABLE, checkCondition } from './condition-check.ts';
 import { sendPush } from './fcm-client.ts';
 

@@ -2,8 +2,8 @@ import * as z from 'zod';
 import { timerMessage } from '../timers/index.ts';
 
 /**
- * Sent by the alarm's one-off schedule at fireAt, by the API straight to the queue when the Scheduler
- * is unavailable, by the consumer itself to wait out an early arrival ("hop"), and by the sweeper.
+ * A one-off alarm's message as the version before the timer core sent it (its schedule, the queue, a
+ * hop, the sweeper): still accepted from schedules and queues, and translated to the core's message.
  * Only a message naming the alarm's current `version` may send it.
  */
 export const sendDueAlarmMessage = z.object({
@@ -17,8 +17,8 @@ export const sendDueAlarmMessage = z.object({
 export type SendDueAlarmMessage = z.infer<typeof sendDueAlarmMessage>;
 
 /**
- * What the push queue carries: a one-off alarm's message above, or an occurrence of a recurring alarm as
- * the timer core names it (`{kind, accountId, id, version, dueAt}`), armed by the core.
+ * What the push queue carries: an alarm occurrence as the timer core names it (`{kind, accountId, id,
+ * version, dueAt}`), armed by the core for every alarm, or a one-off alarm's message of the version before.
  */
 export const pushQueueMessage = z.union([
   sendDueAlarmMessage,

@@ -4,13 +4,11 @@ import { logger } from '../shared/logger.ts';
 import { METRICS, MetricUnit, metrics, withMetrics } from '../shared/metrics.ts';
 import { processMessages } from '../shared/sqs-batch.ts';
 import { pushQueueMessage } from './messages.ts';
-import { sendDueAlarm, sendDueOccurrence } from './send-due-alarm.ts';
+import { sendDueAlarm } from './send-due-alarm.ts';
 
 export const handler = withMetrics((event: SQSEvent) =>
   processMessages(event, pushQueueMessage, async (message, { record, receiveCount }) => {
-    const delivery = { receiveCount, receiptHandle: record.receiptHandle };
-    const report =
-      'alarmId' in message ? await sendDueAlarm(message, delivery) : await sendDueOccurrence(message, delivery);
+    const report = await sendDueAlarm(message, { receiveCount, receiptHandle: record.receiptHandle });
     const alarmId = 'alarmId' in message ? message.alarmId : message.id;
     logger.info('Push message handled', { messageId: record.messageId, alarmId, ...report });
     if (report.outcome === 'sent') {

@@ -1,6 +1,7 @@
-// The sparse due index: things that fall due (pending alarms, demo accounts), bucketed by hour and sorted
-// by due time, so each capability finds its overdue work without a scan. The kind prefix of an entry
-// ('ALARM', 'DEMO') belongs to the capability that owns the item.
+// The sparse due index: things that fall due (demo accounts here; every timer, alarm or job, through the
+// timer core's overdue query on the same attributes), bucketed by hour and sorted by due time, so each
+// capability finds its overdue work without a scan. The kind prefix of an entry ('DEMO', 'ALARM', 'JOB')
+// belongs to the capability that owns the item.
 import { TABLE } from '../../lib/definitions.ts';
 import { queryAll } from './table.ts';
 import { hourBucket } from './time.ts';

@@ -6,7 +6,14 @@ export { armOccurrence, disarmOccurrence, disarmOccurrenceQuietly, queueOf, time
 export { backoffSeconds } from './backoff.ts';
 export { ARM_LEAD_MS, holdUntilDue } from './hold.ts';
 export type { OccurrenceRef, TimerKind, TimerMessage } from './kind.ts';
-export { messageOf, queueUrlOf, timerMessage } from './kind.ts';
+export { carriedBy, FINISHED_AT, messageOf, queueUrlOf, timerMessage } from './kind.ts';
+export {
+  listOccurrences,
+  listTimers,
+  type OccurrencePage,
+  type OccurrenceRecord,
+  type TimerPage,
+} from './listings.ts';
 export {
   type ActionResult,
   type Delivery,
@@ -27,7 +34,6 @@ export {
   type OccurrenceEnd,
   releaseClaim,
 } from './occurrence-claims.ts';
-export { listOccurrences, type OccurrencePage, type OccurrenceRecord } from './occurrence-history.ts';
 export { OVERDUE_GRACE_MS, overdueOccurrences, redriveOverdue } from './overdue.ts';
 export { disarmOwnedTimers } from './owned.ts';
 export {
@@ -38,11 +44,9 @@ export {
   type InsertOutcome,
   insertTimer,
   isTimerItem,
-  listTimers,
   type NewTimer,
   removeUnarmedTimer,
   type TimerChange,
-  type TimerPage,
   type TimerState,
   timerKey,
 } from './timer-items.ts';

@@ -4,8 +4,11 @@
 
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import type { EnvName } from '../../lib/definitions.ts';
+import { type EnvName, ONE_OFF_SCHEDULE_TARGETS, QUEUES } from '../../lib/definitions.ts';
 import { requireEnv } from '../shared/config.ts';
+
+/** Attribute the time an occurrence (and a one-off timer) was done goes in, for every kind. */
+export const FINISHED_AT = 'finishedAt';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -43,10 +46,19 @@ export interface TimerKind {
     readonly count: (accountId: string, cap: number) => TransactItem;
     readonly uncount: (accountId: string) => TransactItem;
   };
-  /** Attribute the time an occurrence (and a one-off timer) was done goes in, e.g. 'finishedAt'. */
-  readonly finishedAttribute: string;
   /** Status of a recurring timer whose rule has no occurrence left (past `until`), e.g. 'SUCCEEDED'. */
   readonly completedStatus: string;
+  /**
+   * Where a one-off timer's single occurrence is recorded: 'history' (a record beside it, like every
+   * recurring occurrence: jobs list their runs' attempts and httpStatus) or 'timer' (status, finish time
+   * and reason on the timer item itself: one write, no transaction, for a herd of one-off alarms).
+   */
+  readonly oneOffRecord: 'history' | 'timer';
+  /**
+   * Whether an item written before the core's layout counts on the profile, when it has no `counted`
+   * attribute (e.g. one-off alarms stored with `countedOnProfile`). Absent: such an item is not counted.
+   */
+  readonly legacyCounted?: (item: Readonly<Record<string, unknown>>) => boolean;
 }
 
 /**
@@ -80,6 +92,25 @@ export const messageOf = (kind: TimerKind, ref: OccurrenceRef): TimerMessage => 
   version: ref.version,
   dueAt: ref.dueAt,
 });
+
+/**
+ * A kind's queue and schedule group as its group's definition names them (lib/definitions.ts): the
+ * queue its schedules target, with its variables and retry budget, written once for stack and code.
+ */
+export function carriedBy(group: {
+  readonly env: EnvName;
+  readonly targetQueue: keyof typeof ONE_OFF_SCHEDULE_TARGETS;
+}): Pick<TimerKind, 'queue' | 'scheduleGroupEnv'> {
+  const queue = QUEUES[group.targetQueue];
+  return {
+    queue: {
+      urlEnv: queue.urlEnv,
+      arnEnv: ONE_OFF_SCHEDULE_TARGETS[group.targetQueue],
+      maxReceives: queue.maxReceiveCount,
+    },
+    scheduleGroupEnv: group.env,
+  };
+}
 
 /** The kind's queue URL (holding an early arrival, retries, re-drives): no ARN needed for those. */
 export const queueUrlOf = (kind: TimerKind): string => requireEnv(kind.queue.urlEnv);

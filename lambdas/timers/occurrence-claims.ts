@@ -6,7 +6,7 @@ import { dynamo } from '../shared/clients/dynamo.ts';
 import { cancellationCodes, isConditionFailure } from '../shared/dynamo/conditional.ts';
 import { tableName } from '../shared/table.ts';
 import { toIso } from '../shared/time.ts';
-import type { OccurrenceRef, TimerKind } from './kind.ts';
+import { FINISHED_AT, type OccurrenceRef, type TimerKind } from './kind.ts';
 import {
   DUE_AT,
   DUE_PK,
@@ -137,7 +137,7 @@ export async function completeOccurrence(
         dueAt: dueAt,
         status: end.status,
         attempts: claimed.attempts,
-        [kind.finishedAttribute]: toIso(finishedAt),
+        [FINISHED_AT]: toIso(finishedAt),
         ...(end.reason === undefined ? {} : { reason: end.reason }),
         ...(claimed.item[TABLE.ttlAttribute] === undefined
           ? {}
@@ -154,7 +154,7 @@ export async function completeOccurrence(
     '#dueAt': DUE_AT,
     '#version': 'version',
     '#attempts': 'attempts',
-    '#finished': kind.finishedAttribute,
+    '#finished': FINISHED_AT,
   };
   const condition = '#status = :pending AND #claimedBy = :attempt';
   const goesOn = claimed.repeat !== undefined && !end.endsTimer && nextDueAt !== undefined;
@@ -202,12 +202,15 @@ export async function completeOccurrence(
         attempts: 0,
         [DUE_PK]: values[':duePk'],
         [DUE_AT]: next,
-        [kind.finishedAttribute]: values[':finished'],
+        [FINISHED_AT]: values[':finished'],
       }),
     };
   }
   const timerStatus = claimed.repeat === undefined || end.endsTimer ? end.status : kind.completedStatus;
   const failed = end.reason !== undefined && (claimed.repeat === undefined || end.endsTimer);
+  // A one-off timer of a kind that records on the timer: the timer item is its record (status, finish
+  // time, reason, attempts), so the completion is the one write below and no history item.
+  const onTimer = claimed.repeat === undefined && kind.oneOffRecord === 'timer';
   const done = await leaveLive(
     kind,
     claimed,
@@ -231,7 +234,7 @@ export async function completeOccurrence(
         ...(failed ? { ':reason': end.reason } : {}),
       },
     },
-    [record],
+    onTimer ? [] : [record],
   );
   return done ? { timerStatus } : undefined;
 }

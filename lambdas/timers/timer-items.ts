@@ -1,11 +1,11 @@
-// DynamoDB access of every timer kind (the timer core's items, used by each kind's capability): the timer item in its owner's partition, its occurrence history
+// DynamoDB access of every timer kind: the timer item in its owner's partition, its occurrence history
 // beside it, its due-index entry, its claim and its count on the owner's profile. A kind's own attributes
 // ride along untouched. Every change a client makes bumps `version`, so a message in flight for the old
 // one is dropped; every change that takes a timer out of PENDING/PAUSED uncounts it in the same write.
-import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
-import { cancellationCodes, isConditionFailure, transactWrite } from '../shared/dynamo/conditional.ts';
+import { cancellationCodes, conditionHeld, isConditionFailure, transactWrite } from '../shared/dynamo/conditional.ts';
 import type { RepeatRule } from '../shared/recurrence.ts';
 import { accountPk, tableName } from '../shared/table.ts';
 import { hourBucket } from '../shared/time.ts';
@@ -68,7 +68,7 @@ export function toTimerState(kind: TimerKind, item: Record<string, unknown>): Ti
     attempts: Number(item.attempts ?? 0),
     ...(item.claimedUntil === undefined ? {} : { claimedUntil: Number(item.claimedUntil) }),
     ...(item.retryAt === undefined ? {} : { retryAt: Number(item.retryAt) }),
-    counted: item.counted === true,
+    counted: typeof item.counted === 'boolean' ? item.counted : (kind.legacyCounted?.(item) ?? false),
     item,
   };
 }
@@ -135,37 +135,6 @@ export async function getTimer(kind: TimerKind, accountId: string, id: string): 
     new GetCommand({ TableName: tableName, Key: timerKey(kind, accountId, id), ConsistentRead: true }),
   );
   return out.Item ? toTimerState(kind, out.Item) : undefined;
-}
-
-export interface TimerPage {
-  readonly timers: TimerState[];
-  /** Key of the last one returned, when more follow. */
-  readonly lastKey?: { pk: string; sk: string };
-}
-
-/** The account's timers of a kind, newest first (ids are ULIDs, so sort-key order is creation order). */
-export async function listTimers(
-  kind: TimerKind,
-  accountId: string,
-  limit: number,
-  startKey?: { pk: string; sk: string },
-): Promise<TimerPage> {
-  // One more than asked tells whether another page exists, so the last page never has a cursor.
-  const out = await dynamo.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': accountPk(accountId), ':prefix': kind.itemPrefix },
-      ScanIndexForward: false,
-      Limit: limit + 1,
-      ExclusiveStartKey: startKey,
-    }),
-  );
-  const timers = (out.Items ?? []).map((item) => toTimerState(kind, item));
-  if (timers.length <= limit) return { timers };
-  const page = timers.slice(0, limit);
-  const last = page[page.length - 1] as TimerState;
-  return { timers: page, lastKey: timerKey(kind, last.accountId, last.id) };
 }
 
 /** Condition of every change a client makes: the status and version it read, nobody calling right now. */
@@ -270,6 +239,9 @@ export async function leaveLive(
   const own = { Update: { TableName: tableName, Key: timerKey(kind, timer.accountId, timer.id), ...update } };
   const uncount = kind.profile.uncount(timer.accountId);
   const attempt = async (items: readonly Record<string, unknown>[]): Promise<'done' | 'refused' | 'profile'> => {
+    // The timer alone (uncounted, nothing recorded beside it) is one plain conditional write.
+    if (items.length === 1)
+      return (await conditionHeld(() => dynamo.send(new UpdateCommand(own.Update)))) ? 'done' : 'refused';
     try {
       await transactWrite({ TransactItems: items as never });
       return 'done';

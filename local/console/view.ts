@@ -225,7 +225,8 @@ export class ConsoleModel {
         const schedule = scheduleOf(SCHEDULE_GROUPS.alarms.id, SHAPES.alarmScheduleName(alarmId));
         upcoming.push(dueEntry({ id: `alarm:${alarmId}`, kind: 'alarm', label, dueAt: fireAt }, schedule, now));
       } else if (status === 'SENT' || status === 'FAILED' || status === 'SKIPPED') {
-        const sentAt = time(a.sentAt);
+        // The timer core records a SENT alarm's push as `finishedAt`; alarms stored before it, as `sentAt`.
+        const sentAt = time(a.sentAt) ?? (status === 'SENT' ? time(a.finishedAt) : undefined);
         const lagMs = sentAt === undefined ? undefined : sentAt - fireAt;
         if (lagMs !== undefined) sentLags.push(lagMs);
         fired.push({

@@ -222,8 +222,13 @@ describe('a condition checked at fire time', () => {
     hook.mockResolvedValue(success({ send: false }));
     await sendDueAlarm(message(2), delivery());
     expect(push).not.toHaveBeenCalled();
-    const finish = db.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[0]?.Update;
-    expect(finish?.ExpressionAttributeValues).toMatchObject({ ':status': 'SKIPPED', ':detail': 'CONDITION_FALSE' });
+    // A one-off alarm's record is the alarm itself: its update and its count, no history item.
+    const items = db.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(items.filter((i) => i.Put)).toEqual([]);
+    expect(items[0]?.Update?.ExpressionAttributeValues).toMatchObject({
+      ':status': 'SKIPPED',
+      ':reason': 'CONDITION_FALSE',
+    });
   });
 
   it.each([

@@ -6,13 +6,14 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/cli
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AlarmStatus } from '../../lambdas/alarms/alarm-store.ts';
+import { ALARM_KIND, type AlarmStatus } from '../../lambdas/alarms/alarm-kind.ts';
 import { cancelOwnAlarm, rescheduleOwnAlarm } from '../../lambdas/alarms/alarms.ts';
 import { type FcmResult, sendPush } from '../../lambdas/alarms/fcm-client.ts';
 import { handler } from '../../lambdas/alarms/send-due-alarm.handler.ts';
-import { backoffSeconds, CLAIM_MS, sendDueAlarm } from '../../lambdas/alarms/send-due-alarm.ts';
+import { sendDueAlarm } from '../../lambdas/alarms/send-due-alarm.ts';
 import { ConflictError } from '../../lambdas/shared/errors.ts';
 import { RetryLaterError } from '../../lambdas/shared/sqs-batch.ts';
+import { backoffSeconds } from '../../lambdas/timers/index.ts';
 import { QUEUES } from '../../lib/definitions.ts';
 import { cancelled } from '../support/sdk-errors.ts';
 import { db, scheduler, sqs } from '../support/sdk-mocks.ts';
@@ -33,37 +34,59 @@ const owner = { accountId: ACCOUNT, demo: false };
 const DEAD: FcmResult = { kind: 'dead-token', reason: 'UNREGISTERED' };
 const UNAVAILABLE: FcmResult = { kind: 'retry-later', reason: 'FCM_UNAVAILABLE' };
 
+/**
+ * A one-off alarm item as the version before the timer core stored it: `countedOnProfile` absent (so
+ * counted), `sentAt`, no `attempts` nor `counted`; its due-index entry the core's own (prefix 'ALARM').
+ */
 function stored(status: AlarmStatus, overrides: Record<string, unknown> = {}) {
+  const fireAt = String(overrides.fireAt ?? dueJustNow);
   return {
     ...KEY,
     type: 'alarm',
     alarmId: ALARM,
     accountId: ACCOUNT,
     status,
-    fireAt: new Date(Date.now() - 200).toISOString(),
+    fireAt,
     title: 'Stand up',
     body: 'Daily meeting',
     data: { room: '4' },
     deviceToken: 'device-1',
     createdAt: new Date(Date.now() - 60_000).toISOString(),
     version: 2,
-    ...(status === 'PENDING' ? { duePk: 'ALARM#x', dueAt: 'x' } : {}),
+    ...(status === 'PENDING' ? { duePk: `ALARM#${fireAt.slice(0, 13)}`, dueAt: fireAt } : {}),
     ...(status === 'SENT' ? { sentAt: new Date().toISOString() } : {}),
     ...(status === 'FAILED' ? { failureReason: 'UNREGISTERED' } : {}),
     ...overrides,
   };
 }
 
+/** The default fireAt of a test's alarm: 200 ms before the test began, the same for every read of it. */
+let dueJustNow = '';
+beforeEach(() => {
+  dueJustNow = new Date(Date.now() - 200).toISOString();
+});
+
+/** A message of the version before the core, from before messages named their fireAt: the item says it. */
 const message = (version = 2) => ({ kind: 'send-due-alarm' as const, accountId: ACCOUNT, alarmId: ALARM, version });
+/** The core's message of the occurrence: what every alarm is armed with now. */
+const occurrence = (version: number, dueAt: string) => ({
+  kind: 'send-due-alarm' as const,
+  accountId: ACCOUNT,
+  id: ALARM,
+  version,
+  dueAt,
+});
 const delivery = (receiveCount = 1) => ({ receiveCount, receiptHandle: 'receipt-1' });
+
+const statusOf = (values: Record<string, unknown> | undefined) => values?.[':status'] ?? values?.[':cancelled'];
 
 /** Every status the alarm was moved to, in order. */
 function statusWrites(): string[] {
   const fromTransactions = db
     .commandCalls(TransactWriteCommand)
     .flatMap((c) => c.args[0].input.TransactItems ?? [])
-    .map((i) => i.Update?.ExpressionAttributeValues?.[':status']);
-  const fromUpdates = db.commandCalls(UpdateCommand).map((c) => c.args[0].input.ExpressionAttributeValues?.[':status']);
+    .map((i) => statusOf(i.Update?.ExpressionAttributeValues));
+  const fromUpdates = db.commandCalls(UpdateCommand).map((c) => statusOf(c.args[0].input.ExpressionAttributeValues));
   return [...fromTransactions, ...fromUpdates].filter((s): s is string => typeof s === 'string');
 }
 
@@ -167,7 +190,7 @@ describe('a PENDING alarm', () => {
     expect(claim?.ConditionExpression).toContain('#version = :v');
     expect(claim?.ExpressionAttributeValues?.[':v']).toBe(2);
     const until = Number(claim?.ExpressionAttributeValues?.[':until']);
-    expect(until - Date.now()).toBeGreaterThan(CLAIM_MS - 2000);
+    expect(until - Date.now()).toBeGreaterThan(ALARM_KIND.claimMs - 2000);
     expect(statusWrites()).toEqual(['SENT']);
   });
 
@@ -185,7 +208,7 @@ describe('a PENDING alarm', () => {
     const moved = await rescheduleOwnAlarm(owner, ALARM, fireAt, Date.now());
     expect(moved).toMatchObject({ status: 'PENDING', version: 3, fireAt: '2030-01-01T09:00:00.000Z' });
     const update = db.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(update?.ConditionExpression).toContain('#status = :pending AND #version = :v');
+    expect(update?.ConditionExpression).toContain('#status = :expected AND #version = :v');
     expect(update?.ExpressionAttributeValues).toMatchObject({ ':v': 2, ':next': 3, ':duePk': 'ALARM#2030-01-01T09' });
     const schedule = scheduler.commandCalls(UpdateScheduleCommand)[0]?.args[0].input;
     expect(schedule).toMatchObject({
@@ -194,7 +217,7 @@ describe('a PENDING alarm', () => {
       // A minute and a margin early: the Scheduler's window cannot make it late (README "On time").
       ScheduleExpression: 'at(2030-01-01T08:58:50)',
     });
-    expect(JSON.parse(schedule?.Target?.Input ?? '{}')).toEqual({ ...message(3), fireAt: '2030-01-01T09:00:00.000Z' });
+    expect(JSON.parse(schedule?.Target?.Input ?? '{}')).toEqual(occurrence(3, '2030-01-01T09:00:00.000Z'));
   });
 
   it('is cancelled: CANCELLED with its version bumped, counted off its account, schedule deleted', async () => {
@@ -208,14 +231,16 @@ describe('a PENDING alarm', () => {
     expect(scheduler).toHaveReceivedCommandWith(DeleteScheduleCommand, { GroupName: 'alarms', Name: `alarm-${ALARM}` });
   });
 
-  it('with FCM ok becomes SENT with sentAt, leaves the due index and its account count', async () => {
+  it('with FCM ok becomes SENT with its finish time, leaves the due index and its account count, no history item', async () => {
     await sendDueAlarm(message(2), delivery());
-    const [alarmUpdate, profileUpdate] = db.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    const items = db.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(items).toHaveLength(2);
+    const [alarmUpdate, profileUpdate] = items;
     expect(alarmUpdate?.Update?.UpdateExpression).toMatch(
-      /sentAt = :detail REMOVE #duePk, #dueAt, #claimedUntil, #claimedBy/,
+      /SET #status = :status, #finished = :finished REMOVE #duePk, #claimedUntil, #claimedBy/,
     );
     expect(alarmUpdate?.Update?.ConditionExpression).toContain('#claimedBy = :attempt');
-    expect(Date.parse(String(alarmUpdate?.Update?.ExpressionAttributeValues?.[':detail']))).not.toBeNaN();
+    expect(Date.parse(String(alarmUpdate?.Update?.ExpressionAttributeValues?.[':finished']))).not.toBeNaN();
     expect(profileUpdate?.Update?.UpdateExpression).toContain('#pending - :one');
   });
 
@@ -228,7 +253,7 @@ describe('a PENDING alarm', () => {
     expect(push).toHaveBeenCalledTimes(1);
     expect(statusWrites()).toEqual(['FAILED']);
     const alarmUpdate = db.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[0];
-    expect(alarmUpdate?.Update?.ExpressionAttributeValues?.[':detail']).toBe('UNREGISTERED');
+    expect(alarmUpdate?.Update?.ExpressionAttributeValues?.[':reason']).toBe('UNREGISTERED');
     expect(sqs).not.toHaveReceivedCommand(ChangeMessageVisibilityCommand);
   });
 
@@ -238,7 +263,7 @@ describe('a PENDING alarm', () => {
     expect(statusWrites()).toEqual([]);
     const release = db
       .commandCalls(UpdateCommand)
-      .find((c) => c.args[0].input.UpdateExpression === 'REMOVE #claimedUntil, #claimedBy');
+      .find((c) => c.args[0].input.UpdateExpression === 'SET #retryAt = :retryAt REMOVE #claimedUntil, #claimedBy');
     expect(release?.args[0].input.ConditionExpression).toBe('#claimedBy = :attempt');
     const visibility = sqs.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input;
     expect(visibility).toMatchObject({ QueueUrl: UNIT_ENV.ALARM_PUSH_QUEUE_URL, ReceiptHandle: 'receipt-1' });
@@ -258,7 +283,7 @@ describe('a PENDING alarm', () => {
     await expect(sendDueAlarm(message(2), delivery(MAX))).rejects.toBeInstanceOf(RetryLaterError);
     expect(statusWrites()).toEqual(['FAILED']);
     const alarmUpdate = db.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[0];
-    expect(alarmUpdate?.Update?.ExpressionAttributeValues?.[':detail']).toBe('FCM_UNAVAILABLE');
+    expect(alarmUpdate?.Update?.ExpressionAttributeValues?.[':reason']).toBe('FCM_UNAVAILABLE');
   });
 
   it('delivered twice while the first copy holds the claim: no second push, the copy comes back after the claim', async () => {
@@ -303,7 +328,8 @@ describe('a PENDING alarm', () => {
     await expect(sendDueAlarm(message(2), delivery())).resolves.toEqual({ outcome: 'early' });
     const hop = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
     expect(hop?.DelaySeconds).toBe(900);
-    expect(JSON.parse(hop?.MessageBody ?? '{}')).toEqual(message(2));
+    // The hop carries the core's message, naming the occurrence the item gave.
+    expect(JSON.parse(hop?.MessageBody ?? '{}')).toMatchObject({ id: ALARM, version: 2, dueAt: expect.any(String) });
     expect(push).not.toHaveBeenCalled();
     expect(claims()).toHaveLength(0);
   });
@@ -334,6 +360,23 @@ describe('a PENDING alarm', () => {
     expect(db).not.toHaveReceivedCommand(TransactWriteCommand);
     expect(db.calls()).toHaveLength(2);
     expect(statusWrites()).toEqual(['SENT']);
+  });
+
+  it('on the core’s message, with its record on the item, is two requests in all (claim, finish)', async () => {
+    const alarm = stored('PENDING', { counted: false, attempts: 0 });
+    db.on(UpdateCommand).resolves({ Attributes: alarm });
+    await expect(sendDueAlarm(occurrence(2, alarm.fireAt), delivery())).resolves.toMatchObject({ outcome: 'sent' });
+    expect(db).not.toHaveReceivedCommand(TransactWriteCommand);
+    expect(db.calls()).toHaveLength(2);
+    expect(statusWrites()).toEqual(['SENT']);
+  });
+
+  it('on a core message of another occurrence (moved since) is stale: no push', async () => {
+    const alarm = stored('PENDING');
+    db.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'moved', $metadata: {} }));
+    const other = new Date(Date.parse(alarm.fireAt) - 60_000).toISOString();
+    await expect(sendDueAlarm(occurrence(2, other), delivery())).resolves.toEqual({ outcome: 'stale' });
+    expect(push).not.toHaveBeenCalled();
   });
 
   it('carrying its fireAt and coming a minute early, is held on the queue with no DynamoDB request', async () => {

@@ -117,6 +117,16 @@ describe('console view', () => {
     expect(view.lag.bins.reduce((sum, b) => sum + b.count, 0)).toBe(lags.length);
   });
 
+  it('should time a one-off alarm the timer core sent by its finishedAt, as one stored before by its sentAt', () => {
+    const items = [
+      alarm('core', { status: 'SENT', fireAt: iso(NOW - 60_000), finishedAt: iso(NOW - 60_000 + 250) }),
+      alarm('old', { status: 'SENT', fireAt: iso(NOW - 60_000), sentAt: iso(NOW - 60_000 + 90) }),
+    ];
+    const view = new ConsoleModel().build(readings({ items }));
+    expect(view.fired.find((f) => f.id === 'alarm:core')).toMatchObject({ lagMs: 250, exact: true });
+    expect(view.fired.find((f) => f.id === 'alarm:old')).toMatchObject({ lagMs: 90, exact: true });
+  });
+
   it('should count a demo account that vanished after its expiry as fired, and one read failure as nothing', () => {
     const model = new ConsoleModel();
     model.build(readings({ items: [demo('d1', NOW + 1000)] }));

@@ -77,7 +77,13 @@ describe('the sweeper', () => {
       Entries: [
         {
           Id: '0',
-          MessageBody: JSON.stringify({ kind: 'send-due-alarm', accountId: 'A1', alarmId: 'L1', version: 3 }),
+          MessageBody: JSON.stringify({
+            kind: 'send-due-alarm',
+            accountId: 'A1',
+            id: 'L1',
+            version: 3,
+            dueAt: '2026-11-22T10:20:00.000Z',
+          }),
         },
       ],
     });

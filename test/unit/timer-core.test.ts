@@ -1,6 +1,7 @@
 import '../support/unit-env.ts';
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { ALARM_KIND } from '../../lambdas/alarms/alarm-kind.ts';
 import { jobTimers } from '../../lambdas/jobs/job-kind.ts';
 import { followingDueAt } from '../../lambdas/timers/occurrence.ts';
 import { claimOccurrence, completeOccurrence } from '../../lambdas/timers/occurrence-claims.ts';
@@ -107,5 +108,44 @@ describe('the timer core', () => {
     await changeTimer(jobTimers, t, { pause: true }, NOW);
     await cancelTimer(jobTimers, t, NOW);
     expectEveryPlaceholderUsed(sentExpressions());
+  });
+
+  it('should record a one-off alarm on the alarm item alone: one plain write, no history item', async () => {
+    const alarm = toTimerState(ALARM_KIND, { ...timer().item, sk: 'ALARM#L1', alarmId: 'L1', counted: false });
+    const done = await completeOccurrence(ALARM_KIND, alarm, 'attempt-1', { status: 'SENT' }, NOW, undefined);
+    expect(done).toEqual({ timerStatus: 'SENT' });
+    expect(db).not.toHaveReceivedCommand(TransactWriteCommand);
+    const finish = db.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(finish?.ExpressionAttributeValues).toMatchObject({
+      ':status': 'SENT',
+      ':finished': '2026-12-01T12:00:00.000Z',
+    });
+    expectEveryPlaceholderUsed(sentExpressions());
+  });
+
+  it('should read a one-off alarm stored before the core: counted unless countedOnProfile is false', () => {
+    const old = {
+      pk: 'ACCOUNT#A1',
+      sk: 'ALARM#L1',
+      type: 'alarm',
+      accountId: 'A1',
+      alarmId: 'L1',
+      status: 'PENDING',
+      version: 2,
+      fireAt: '2026-12-01T12:00:00.000Z',
+      duePk: 'ALARM#2026-12-01T12',
+      dueAt: '2026-12-01T12:00:00.000Z',
+    };
+    expect(toTimerState(ALARM_KIND, old)).toMatchObject({
+      id: 'L1',
+      status: 'PENDING',
+      version: 2,
+      dueAt: '2026-12-01T12:00:00.000Z',
+      attempts: 0,
+      counted: true,
+    });
+    expect(toTimerState(ALARM_KIND, { ...old, countedOnProfile: false }).counted).toBe(false);
+    // A job has no such past: without `counted` it is not counted.
+    expect(toTimerState(jobTimers, { ...old, sk: 'JOB#L1', jobId: 'L1' }).counted).toBe(false);
   });
 });
