@@ -4,6 +4,7 @@
 export { type Armed, type ArmOptions, armTimer, disarmTimer, disarmTimerQuietly, type Timer } from './arm.ts';
 export { armOccurrence, disarmOccurrence, disarmOccurrenceQuietly, queueOf, timerOf } from './arming.ts';
 export { backoffSeconds } from './backoff.ts';
+export { changeTimer, revertChange, type TimerChange } from './client-changes.ts';
 export { ARM_LEAD_MS, holdUntilDue } from './hold.ts';
 export type { OccurrenceRef, TimerKind, TimerMessage } from './kind.ts';
 export { carriedBy, FINISHED_AT, messageOf, queueUrlOf, timerMessage } from './kind.ts';
@@ -39,14 +40,12 @@ export { disarmOwnedTimers } from './owned.ts';
 export {
   CANCELLED,
   cancelTimer,
-  changeTimer,
   getTimer,
   type InsertOutcome,
   insertTimer,
   isTimerItem,
   type NewTimer,
   removeUnarmedTimer,
-  type TimerChange,
   type TimerState,
   timerKey,
 } from './timer-items.ts';

@@ -5,7 +5,7 @@
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
-import { cancellationCodes, conditionHeld, isConditionFailure, transactWrite } from '../shared/dynamo/conditional.ts';
+import { cancellationCodes, conditionHeld, transactWrite } from '../shared/dynamo/conditional.ts';
 import type { RepeatRule } from '../shared/recurrence.ts';
 import { accountPk, tableName } from '../shared/table.ts';
 import { hourBucket } from '../shared/time.ts';
@@ -138,84 +138,8 @@ export async function getTimer(kind: TimerKind, accountId: string, id: string): 
 }
 
 /** Condition of every change a client makes: the status and version it read, nobody calling right now. */
-const CLIENT_CHANGE_CONDITION =
+export const CLIENT_CHANGE_CONDITION =
   '#status = :expected AND #version = :v AND (attribute_not_exists(#claimedUntil) OR #claimedUntil < :now)';
-
-export interface TimerChange {
-  /** A new next occurrence (ISO): a move, a new rule, a resume. */
-  readonly dueAt?: string;
-  /** Paused: no due occurrence at all. */
-  readonly pause?: boolean;
-  readonly repeat?: RepeatRule;
-  /** The kind's own attributes to set along (e.g. runAt). */
-  readonly fields?: Readonly<Record<string, unknown>>;
-}
-
-/**
- * Applies a client's change to a PENDING or PAUSED timer nobody is calling: bumps its version (so the
- * message in flight is dropped) and moves (or removes, when paused) its due-index entry. The changed
- * timer, or undefined if it changed meanwhile.
- */
-export async function changeTimer(
-  kind: TimerKind,
-  timer: TimerState,
-  change: TimerChange,
-  now: number,
-): Promise<TimerState | undefined> {
-  const names: Record<string, string> = {
-    '#status': 'status',
-    '#version': 'version',
-    '#claimedUntil': 'claimedUntil',
-    '#duePk': DUE_PK,
-    '#dueAt': DUE_AT,
-    '#attempts': 'attempts',
-    '#retryAt': 'retryAt',
-  };
-  const values: Record<string, unknown> = {
-    ':expected': timer.status,
-    ':v': timer.version,
-    ':next': timer.version + 1,
-    ':now': now,
-    ':zero': 0,
-  };
-  const sets = ['#version = :next', '#attempts = :zero'];
-  const removes = ['#retryAt'];
-  if (change.pause) {
-    sets.push('#status = :paused');
-    values[':paused'] = 'PAUSED';
-    removes.push('#duePk', '#dueAt');
-  } else if (change.dueAt !== undefined) {
-    sets.push('#status = :pending', '#duePk = :duePk', '#dueAt = :dueAt');
-    Object.assign(values, { ':pending': 'PENDING', ':duePk': dueBucket(kind, change.dueAt), ':dueAt': change.dueAt });
-  }
-  if (change.repeat) {
-    sets.push('#repeat = :repeat');
-    names['#repeat'] = 'repeat';
-    values[':repeat'] = change.repeat;
-  }
-  Object.entries(change.fields ?? {}).forEach(([name, value], n) => {
-    sets.push(`#f${n} = :f${n}`);
-    names[`#f${n}`] = name;
-    values[`:f${n}`] = value;
-  });
-  try {
-    const out = await dynamo.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: timerKey(kind, timer.accountId, timer.id),
-        UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
-        ConditionExpression: CLIENT_CHANGE_CONDITION,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return out.Attributes ? toTimerState(kind, out.Attributes) : undefined;
-  } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
-  }
-}
 
 export type Update = {
   readonly UpdateExpression: string;

@@ -10,16 +10,15 @@ import type { RepeatRule } from '../shared/recurrence.ts';
 import { accountPk, type Key } from '../shared/table.ts';
 import { toEpochSeconds, toIso } from '../shared/time.ts';
 import { armOccurrence, disarmOccurrenceQuietly } from './arming.ts';
+import { changeTimer, revertChange, type TimerChange } from './client-changes.ts';
 import type { TimerKind } from './kind.ts';
 import { listOccurrences, listTimers, type OccurrenceRecord } from './listings.ts';
 import {
   cancelTimer,
-  changeTimer,
   getTimer,
   insertTimer,
   type NewTimer,
   removeUnarmedTimer,
-  type TimerChange,
   type TimerState,
 } from './timer-items.ts';
 
@@ -171,7 +170,17 @@ export async function applyChange(
       whenSchedulerFails: 'queue',
     });
   } catch (error) {
-    logger.error(`Could not arm the changed ${api.noun}; the sweeper will fire it`, { id: timer.id, error });
+    // Neither the Scheduler nor the queue took it: back to what it was, whose schedule still stands.
+    logger.error(`Could not arm the changed ${api.noun}; restoring it as it was`, { id: timer.id, error });
+    try {
+      if (!(await revertChange(api.kind, timer, changed, change)))
+        logger.warn(`The ${api.noun} changed again meanwhile; left as it is`, { id: timer.id });
+    } catch (undoError) {
+      logger.error(`Could not restore the ${api.noun}; the sweeper will fire it at its new time, late`, {
+        id: timer.id,
+        error: undoError,
+      });
+    }
     throw unavailable();
   }
   return changed;

@@ -405,7 +405,7 @@ describe('rescheduling', () => {
     nothingWritten();
   });
 
-  it('answers 503 when neither the Scheduler nor the queue take the new time, which the sweeper then fires late', async () => {
+  it('answers 503 and restores the previous time when neither the Scheduler nor the queue take the new one', async () => {
     const before = storedAlarm();
     db.on(GetCommand, { Key: { pk: `ACCOUNT#${ACCOUNT}`, sk: `ALARM#${ALARM}` } }).resolves({ Item: before });
     const fireAt = new Date(Date.now() + 2 * HOUR).toISOString();
@@ -414,10 +414,14 @@ describe('rescheduling', () => {
     sqs.on(SendMessageCommand).rejects(new Error('queue down'));
     const res = await call({ method: 'PATCH', path: `/alarms/${ALARM}`, token: TOKEN, body: { fireAt } });
     expect(res.status).toBe(503);
-    // The move stands (its due-index entry names the new time), as for every timer of the core.
-    const moves = db.commandCalls(UpdateCommand).map((c) => c.args[0].input);
-    expect(moves).toHaveLength(1);
-    expect(moves[0]?.ExpressionAttributeValues).toMatchObject({ ':v': before.version, ':dueAt': fireAt });
+    // Back to the version its old schedule's message names, only if the move is still the latest change.
+    const revert = db.commandCalls(UpdateCommand)[1]?.args[0].input;
+    expect(revert?.ExpressionAttributeValues).toMatchObject({ ':previousVersion': 1, ':changedVersion': 2 });
+    const names = Object.entries(revert?.ExpressionAttributeNames ?? {}).filter(([ref]) => ref.startsWith('#r'));
+    const restored = Object.fromEntries(
+      names.map(([ref, name]) => [name, revert?.ExpressionAttributeValues?.[`:${ref.slice(1)}`]]),
+    );
+    expect(restored).toEqual({ duePk: before.duePk, dueAt: before.fireAt, fireAt: before.fireAt });
   });
 });
 

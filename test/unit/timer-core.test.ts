@@ -1,11 +1,13 @@
 import '../support/unit-env.ts';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ALARM_KIND } from '../../lambdas/alarms/alarm-kind.ts';
 import { jobTimers } from '../../lambdas/jobs/job-kind.ts';
+import { changeTimer, revertChange } from '../../lambdas/timers/client-changes.ts';
 import { followingDueAt } from '../../lambdas/timers/occurrence.ts';
 import { claimOccurrence, completeOccurrence } from '../../lambdas/timers/occurrence-claims.ts';
-import { cancelTimer, changeTimer, type TimerState, toTimerState } from '../../lambdas/timers/timer-items.ts';
+import { cancelTimer, type TimerState, toTimerState } from '../../lambdas/timers/timer-items.ts';
 import { db } from '../support/sdk-mocks.ts';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
@@ -108,6 +110,35 @@ describe('the timer core', () => {
     await changeTimer(jobTimers, t, { pause: true }, NOW);
     await cancelTimer(jobTimers, t, NOW);
     expectEveryPlaceholderUsed(sentExpressions());
+  });
+
+  it('should undo a resume it could not arm back to PAUSED, with no due entry, only while the resume is current', async () => {
+    const paused = timer({
+      status: 'PAUSED',
+      dueAt: undefined,
+      duePk: undefined,
+      claimedUntil: undefined,
+      repeat: { cron: '0 9 * * *', timeZone: 'UTC' },
+    });
+    const resumed = timer({ version: 4, claimedUntil: undefined, repeat: paused.repeat });
+    await expect(revertChange(jobTimers, paused, resumed, { dueAt: resumed.dueAt as string })).resolves.toBe(true);
+    const undo = db.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(undo?.ExpressionAttributeValues).toMatchObject({
+      ':previousStatus': 'PAUSED',
+      ':previousVersion': 3,
+      ':changedStatus': 'PENDING',
+      ':changedVersion': 4,
+    });
+    const removed = (undo?.UpdateExpression ?? '').split(' REMOVE ')[1]?.split(', ') ?? [];
+    expect(removed.map((ref) => undo?.ExpressionAttributeNames?.[ref])).toEqual(['claimedUntil', 'duePk', 'dueAt']);
+    expectEveryPlaceholderUsed(sentExpressions());
+  });
+
+  it('should leave a timer that changed again since alone when undoing', async () => {
+    db.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'changed', $metadata: {} }));
+    await expect(
+      revertChange(jobTimers, timer(), timer({ version: 4 }), { dueAt: '2026-12-01T13:00:00.000Z' }),
+    ).resolves.toBe(false);
   });
 
   it('should record a one-off alarm on the alarm item alone: one plain write, no history item', async () => {
