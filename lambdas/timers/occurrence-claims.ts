@@ -1,8 +1,18 @@
 // A due occurrence's claim and completion: one conditional write to claim it, one transaction to record
-// what it did and move the timer on (its next occurrence, or its end).
+// what it did and move the timer on (its next occurrence, or its end). The claim, and the completion of a
+// one-off timer recorded on itself, are conditional PartiQL statements coalesced with those of the other
+// records of the invocation (shared/dynamo/coalesced.ts): a batch of timers due at one second claims in one
+// request, reads what it claimed in one, and records its pushes in one.
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../lib/definitions.ts';
 import { dynamo } from '../shared/clients/dynamo.ts';
+import {
+  type Coalesced,
+  executeStatement,
+  getItemConsistently,
+  partiqlTable,
+  StatementError,
+} from '../shared/dynamo/coalesced.ts';
 import { cancellationCodes, isConditionFailure } from '../shared/dynamo/conditional.ts';
 import { tableName } from '../shared/table.ts';
 import { toIso } from '../shared/time.ts';
@@ -19,11 +29,43 @@ import {
 } from './timer-items.ts';
 
 /**
- * Claims the occurrence for one attempt and counts the attempt, in one conditional write that returns
- * the timer (no read first). Undefined unless the timer is PENDING at that version and dueAt with no
- * live claim. A crashed holder's claim runs out at `now + kind.claimMs`.
+ * Claims the occurrence for one attempt and counts the attempt. Alone, one conditional UpdateItem that
+ * returns the timer; among the claims of other records in the same turn, one conditional statement and
+ * then one consistent read of what was claimed (both coalesced). Undefined unless the timer is PENDING at that
+ * version and dueAt with no live claim. A crashed holder's claim runs out at `now + kind.claimMs`.
  */
 export async function claimOccurrence(
+  kind: TimerKind,
+  ref: OccurrenceRef,
+  attemptId: string,
+  now: number,
+): Promise<TimerState | undefined> {
+  const key = timerKey(kind, ref.accountId, ref.id);
+  const alone = () => claimWithUpdate(kind, ref, attemptId, now);
+  let answer: Coalesced<TimerState | undefined>;
+  try {
+    answer = await executeStatement(
+      {
+        statement: `UPDATE ${partiqlTable()} SET "claimedUntil" = ? SET "claimedBy" = ? SET "attempts" = "attempts" + 1 REMOVE "retryAt" WHERE "pk" = ? AND "sk" = ? AND "status" = ? AND "version" = ? AND "${DUE_AT}" = ? AND ("claimedUntil" IS MISSING OR "claimedUntil" < ?)`,
+        parameters: [now + kind.claimMs, attemptId, key.pk, key.sk, 'PENDING', ref.version, ref.dueAt, now],
+        key,
+      },
+      alone,
+    );
+  } catch (error) {
+    // An item stored before timers counted their attempts has no `attempts` to add to.
+    if (error instanceof StatementError && error.code === 'ValidationError') return alone();
+    throw error;
+  }
+  if (!answer.batched) return answer.result;
+  if (answer.outcome !== 'done') return undefined;
+  const item = await getItemConsistently(key);
+  // Gone since (its account deleted), or claimed again after this claim ran out: not this attempt's.
+  return item?.claimedBy === attemptId ? toTimerState(kind, item) : undefined;
+}
+
+/** The same claim as one UpdateItem (ADD starts a missing counter at 0), returning the claimed timer. */
+async function claimWithUpdate(
   kind: TimerKind,
   ref: OccurrenceRef,
   attemptId: string,
@@ -211,30 +253,51 @@ export async function completeOccurrence(
   // A one-off timer of a kind that records on the timer: the timer item is its record (status, finish
   // time, reason, attempts), so the completion is the one write below and no history item.
   const onTimer = claimed.repeat === undefined && kind.oneOffRecord === 'timer';
-  const done = await leaveLive(
-    kind,
-    claimed,
+  const leave = () =>
+    leaveLive(
+      kind,
+      claimed,
+      {
+        UpdateExpression: `SET #status = :status, #finished = :finished${failed ? ', #reason = :reason' : ''} REMOVE #duePk, #claimedUntil, #claimedBy`,
+        ConditionExpression: condition,
+        // Only the names this expression uses: DynamoDB refuses unused ones.
+        ExpressionAttributeNames: {
+          '#status': names['#status'],
+          '#claimedUntil': names['#claimedUntil'],
+          '#claimedBy': names['#claimedBy'],
+          '#duePk': names['#duePk'],
+          '#finished': names['#finished'],
+          ...(failed ? { '#reason': 'failureReason' } : {}),
+        },
+        ExpressionAttributeValues: {
+          ':status': timerStatus,
+          ':finished': toIso(finishedAt),
+          ':pending': 'PENDING',
+          ':attempt': attemptId,
+          ...(failed ? { ':reason': end.reason } : {}),
+        },
+      },
+      onTimer ? [] : [record],
+    );
+  if (!onTimer || claimed.counted) return (await leave()) ? { timerStatus } : undefined;
+  // Nothing to uncount and no record beside it: one statement, coalesced with the batch's others.
+  const key = timerKey(kind, claimed.accountId, claimed.id);
+  const answer = await executeStatement(
     {
-      UpdateExpression: `SET #status = :status, #finished = :finished${failed ? ', #reason = :reason' : ''} REMOVE #duePk, #claimedUntil, #claimedBy`,
-      ConditionExpression: condition,
-      // Only the names this expression uses: DynamoDB refuses unused ones.
-      ExpressionAttributeNames: {
-        '#status': names['#status'],
-        '#claimedUntil': names['#claimedUntil'],
-        '#claimedBy': names['#claimedBy'],
-        '#duePk': names['#duePk'],
-        '#finished': names['#finished'],
-        ...(failed ? { '#reason': 'failureReason' } : {}),
-      },
-      ExpressionAttributeValues: {
-        ':status': timerStatus,
-        ':finished': toIso(finishedAt),
-        ':pending': 'PENDING',
-        ':attempt': attemptId,
-        ...(failed ? { ':reason': end.reason } : {}),
-      },
+      statement: `UPDATE ${partiqlTable()} SET "status" = ? SET "${FINISHED_AT}" = ?${failed ? ' SET "failureReason" = ?' : ''} REMOVE "${DUE_PK}" REMOVE "claimedUntil" REMOVE "claimedBy" WHERE "pk" = ? AND "sk" = ? AND "status" = ? AND "claimedBy" = ?`,
+      parameters: [
+        timerStatus,
+        toIso(finishedAt),
+        ...(failed ? [end.reason] : []),
+        key.pk,
+        key.sk,
+        'PENDING',
+        attemptId,
+      ],
+      key,
     },
-    onTimer ? [] : [record],
+    leave,
   );
+  const done = answer.batched ? answer.outcome === 'done' : answer.result;
   return done ? { timerStatus } : undefined;
 }

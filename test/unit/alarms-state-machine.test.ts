@@ -3,7 +3,14 @@ import '../support/unit-env.ts';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchExecuteStatementCommand,
+  type BatchExecuteStatementCommandInput,
+  BatchGetCommand,
+  GetCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ALARM_KIND, type AlarmStatus } from '../../lambdas/alarms/alarm-kind.ts';
@@ -431,6 +438,20 @@ describe('the push consumer', () => {
     db.on(UpdateCommand, { Key: { pk: `ACCOUNT#${ACCOUNT}`, sk: `ALARM#${other}` } }).resolves({
       Attributes: otherAlarm,
     });
+    // The two claims, asked in the same turn, are coalesced: one statement request, one read of both.
+    const claimedBy = new Map<string, unknown>();
+    db.on(BatchExecuteStatementCommand).callsFake((input: BatchExecuteStatementCommandInput) => {
+      for (const s of input.Statements ?? []) claimedBy.set(String(s.Parameters?.[3]), s.Parameters?.[1]);
+      return { Responses: (input.Statements ?? []).map(() => ({ TableName: UNIT_ENV.TABLE_NAME })) };
+    });
+    db.on(BatchGetCommand).callsFake(() => ({
+      Responses: {
+        [UNIT_ENV.TABLE_NAME]: [stored('PENDING'), otherAlarm].map((item) => ({
+          ...item,
+          claimedBy: claimedBy.get(item.sk),
+        })),
+      },
+    }));
     push.mockImplementation(async (p) => (p.deviceToken === 'device-2' ? UNAVAILABLE : { kind: 'accepted' }));
     const event: SQSEvent = {
       Records: [
@@ -443,5 +464,6 @@ describe('the push consumer', () => {
     expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['junk', 'retry']);
     expect(sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, { ReceiptHandle: 'receipt-retry' });
     expect(statusWrites()).toEqual(['SENT']);
+    expect(db.commandCalls(BatchExecuteStatementCommand)[0]?.args[0].input.Statements).toHaveLength(2);
   });
 });
