@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { App, type CfnElement } from 'aws-cdk-lib';
 import { build } from 'esbuild';
 import { FUNCTIONS } from '../lib/definitions.ts';
-import { HOUSE_BUNDLING } from '../lib/house-function.ts';
+import { HOUSE_ALIASES, HOUSE_BUNDLING } from '../lib/house-function.ts';
 import { type FunctionKey, SchedulingStack, STACK_ID } from '../lib/scheduling-stack.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -98,6 +98,7 @@ async function bundleOtherWay(fn: DeployedFunction, bundleSdk: boolean): Promise
     mainFields: [...HOUSE_BUNDLING.mainFields],
     external: bundleSdk ? [] : ['@aws-sdk/*'],
     banner: { js: HOUSE_BUNDLING.banner },
+    alias: HOUSE_ALIASES,
     logLevel: 'silent',
   });
   return outfile;

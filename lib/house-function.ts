@@ -85,6 +85,16 @@ export const HOUSE_BUNDLING = {
   logLevel: LogLevel.WARNING,
 } as const satisfies BundlingOptions;
 
+/**
+ * Bundled in place of the SDK's default credential chain: the Lambda runtime gives a function its
+ * credentials in the environment, and the chain's other providers, with the STS and SSO clients they
+ * bring, were a third of a function's cold import (the module says more).
+ */
+export const LAMBDA_CREDENTIALS_MODULE = 'lambdas/shared/clients/lambda-credentials.ts';
+export const HOUSE_ALIASES = {
+  '@aws-sdk/credential-provider-node': join(REPO_ROOT, LAMBDA_CREDENTIALS_MODULE),
+} as const;
+
 /** Stack traces point into the TypeScript sources instead of the minified bundle. */
 export const HOUSE_NODE_OPTIONS = '--enable-source-maps';
 
@@ -128,6 +138,9 @@ export class HouseFunction extends NodejsFunction {
         ...HOUSE_BUNDLING,
         mainFields: [...HOUSE_BUNDLING.mainFields],
         externalModules: [...HOUSE_BUNDLING.externalModules],
+        esbuildArgs: {
+          '--alias': Object.entries(HOUSE_ALIASES).map(([module, replacement]) => `${module}=${replacement}`),
+        },
       },
     });
     this.definition = definition;

@@ -13,7 +13,7 @@ import {
   QUEUES,
   type QueueKey,
 } from '../../lib/definitions.ts';
-import { LOG_RETENTION, REPO_ROOT } from '../../lib/house-function.ts';
+import { LAMBDA_CREDENTIALS_MODULE, LOG_RETENTION, REPO_ROOT } from '../../lib/house-function.ts';
 import type { SchedulingStack } from '../../lib/scheduling-stack.ts';
 import { arnOf, type FunctionKey, logicalId, propertiesOf, refOf, resourcesOf, synthesize } from './stack-fixture.ts';
 
@@ -106,6 +106,17 @@ describe('every function', () => {
         sourceMap.sources.flatMap((source) => /node_modules\/@aws-sdk\/(client-[a-z-]+)\//.exec(source)?.[1] ?? []),
       );
       expect([...clients].sort()).toEqual([...SDK_CLIENTS_OF[key]].sort());
+    },
+  );
+
+  it.each(functionEntries)(
+    'should bundle %s with credentials from the environment only: no profile, SSO, STS or instance-metadata providers',
+    (key) => {
+      const { sources } = JSON.parse(readFileSync(join(bundleDirOf(key), 'index.mjs.map'), 'utf8')) as {
+        sources: string[];
+      };
+      expect(sources.some((source) => source.endsWith(LAMBDA_CREDENTIALS_MODULE))).toBe(true);
+      expect(sources.filter((source) => /@aws-sdk\/(credential-provider-|nested-clients)/.test(source))).toEqual([]);
     },
   );
 });
