@@ -95,8 +95,22 @@ export const HOUSE_ALIASES = {
   '@aws-sdk/credential-provider-node': join(REPO_ROOT, LAMBDA_CREDENTIALS_MODULE),
 } as const;
 
-/** Stack traces point into the TypeScript sources instead of the minified bundle. */
-export const HOUSE_NODE_OPTIONS = '--enable-source-maps';
+/**
+ * Context key (`cdk deploy -c sourceMapStackTraces=true`) that has Node map stack traces to the TypeScript
+ * sources at run time. Off by default: `--enable-source-maps` makes Node read and parse the bundle's map on
+ * every cold start, 10–14 ms of it (bench/cold-start.ts), for stack traces that only an error shows. The
+ * map is shipped beside the bundle either way (`index.mjs.map` in the asset), so a minified trace from the
+ * logs can still be resolved against it.
+ */
+export const SOURCE_MAP_STACK_TRACES_CONTEXT = 'sourceMapStackTraces';
+export const SOURCE_MAP_NODE_OPTIONS = '--enable-source-maps';
+
+function sourceMapStackTraces(scope: Construct): boolean {
+  const raw: unknown = scope.node.tryGetContext(SOURCE_MAP_STACK_TRACES_CONTEXT);
+  if (raw === undefined || raw === false || raw === 'false') return false;
+  if (raw === true || raw === 'true') return true;
+  throw new Error(`Context ${SOURCE_MAP_STACK_TRACES_CONTEXT} must be true or false, got "${String(raw)}"`);
+}
 
 export interface HouseFunctionProps {
   readonly definition: FunctionDefinition;
@@ -132,7 +146,7 @@ export class HouseFunction extends NodejsFunction {
       role,
       environment: {
         POWERTOOLS_SERVICE_NAME: definition.id,
-        NODE_OPTIONS: HOUSE_NODE_OPTIONS,
+        ...(sourceMapStackTraces(scope) && { NODE_OPTIONS: SOURCE_MAP_NODE_OPTIONS }),
       },
       bundling: {
         ...HOUSE_BUNDLING,
