@@ -6,6 +6,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 // Queue messages are zod/mini schemas: a consumer's bundle then holds a fifth of zod (classic zod's methods
 // on every schema are for the API's validation and docs), and they are quicker to build at cold start.
 import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { logger } from './logger.ts';
 
 export interface RecordContext {
@@ -16,6 +17,10 @@ export interface RecordContext {
 
 /** Thrown by a use case that wants its message back later; `delaySeconds` is already set on it. */
 export class RetryLaterError extends Error {}
+
+// Classic zod sets English issue messages on its own; a consumer bundle of zod/mini alone would say only
+// "Invalid input" (in its logs, and in a condition answer's FAILED detail).
+z.config(en());
 
 /** A message no schema accepts: it keeps failing until it lands in the DLQ, where someone is alarmed about it. */
 class MalformedMessageError extends Error {}
