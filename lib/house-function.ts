@@ -88,7 +88,7 @@ export const HOUSE_BUNDLING = {
 /**
  * Bundled in place of the SDK's default credential chain: the Lambda runtime gives a function its
  * credentials in the environment, and the chain's other providers, with the STS and SSO clients they
- * bring, were a third of a function's cold import (the module says more).
+ * bring, were ~120 KB of every bundle and 8–18 ms of its cold import (the module says more).
  */
 export const LAMBDA_CREDENTIALS_MODULE = 'lambdas/shared/clients/lambda-credentials.ts';
 export const HOUSE_ALIASES = {
