@@ -85,8 +85,32 @@ export const HOUSE_BUNDLING = {
   logLevel: LogLevel.WARNING,
 } as const satisfies BundlingOptions;
 
-/** Stack traces point into the TypeScript sources instead of the minified bundle. */
-export const HOUSE_NODE_OPTIONS = '--enable-source-maps';
+/**
+ * Bundled in place of the SDK's default credential chain: the Lambda runtime gives a function its
+ * credentials in the environment, and the chain's other providers, with the STS and SSO clients they
+ * bring, were ~120 KB of every bundle and 8–18 ms of its cold import (the module says more).
+ */
+export const LAMBDA_CREDENTIALS_MODULE = 'lambdas/shared/clients/lambda-credentials.ts';
+export const HOUSE_ALIASES = {
+  '@aws-sdk/credential-provider-node': join(REPO_ROOT, LAMBDA_CREDENTIALS_MODULE),
+} as const;
+
+/**
+ * Context key (`cdk deploy -c sourceMapStackTraces=true`) that has Node map stack traces to the TypeScript
+ * sources at run time. Off by default: `--enable-source-maps` makes Node read and parse the bundle's map on
+ * every cold start, 10–14 ms of it (bench/cold-start.ts), for stack traces that only an error shows. The
+ * map is shipped beside the bundle either way (`index.mjs.map` in the asset), so a minified trace from the
+ * logs can still be resolved against it.
+ */
+export const SOURCE_MAP_STACK_TRACES_CONTEXT = 'sourceMapStackTraces';
+export const SOURCE_MAP_NODE_OPTIONS = '--enable-source-maps';
+
+function sourceMapStackTraces(scope: Construct): boolean {
+  const raw: unknown = scope.node.tryGetContext(SOURCE_MAP_STACK_TRACES_CONTEXT);
+  if (raw === undefined || raw === false || raw === 'false') return false;
+  if (raw === true || raw === 'true') return true;
+  throw new Error(`Context ${SOURCE_MAP_STACK_TRACES_CONTEXT} must be true or false, got "${String(raw)}"`);
+}
 
 export interface HouseFunctionProps {
   readonly definition: FunctionDefinition;
@@ -122,12 +146,15 @@ export class HouseFunction extends NodejsFunction {
       role,
       environment: {
         POWERTOOLS_SERVICE_NAME: definition.id,
-        NODE_OPTIONS: HOUSE_NODE_OPTIONS,
+        ...(sourceMapStackTraces(scope) && { NODE_OPTIONS: SOURCE_MAP_NODE_OPTIONS }),
       },
       bundling: {
         ...HOUSE_BUNDLING,
         mainFields: [...HOUSE_BUNDLING.mainFields],
         externalModules: [...HOUSE_BUNDLING.externalModules],
+        esbuildArgs: {
+          '--alias': Object.entries(HOUSE_ALIASES).map(([module, replacement]) => `${module}=${replacement}`),
+        },
       },
     });
     this.definition = definition;

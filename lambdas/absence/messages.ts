@@ -1,23 +1,23 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** Starts a run: from the nightly schedule (the Scheduler fills in `at`) or from the admin API. */
 export const absenceRunMessage = z.object({
   kind: z.literal('absence-run'),
   trigger: z.enum(['schedule', 'api']),
-  runId: z.string().min(1).optional(),
+  runId: z.optional(z.string().check(z.minLength(1))),
   /** The run's instant; a schedule message whose placeholder was not filled in falls back to SentTimestamp. */
-  at: z.string().optional(),
+  at: z.optional(z.string()),
 });
 
 /** One page of one week's participants, for one run. */
 export const absenceChunkMessage = z.object({
   kind: z.literal('absence-chunk'),
-  runId: z.string().min(1),
-  studyId: z.string().min(1),
-  week: z.number().int().positive(),
+  runId: z.string().check(z.minLength(1)),
+  studyId: z.string().check(z.minLength(1)),
+  week: z.int().check(z.positive()),
   /** Which page of the week (0, 1, ...); with `cursor`, where that page starts. */
-  chunk: z.number().int().nonnegative(),
-  cursor: z.string().optional(),
+  chunk: z.int().check(z.nonnegative()),
+  cursor: z.optional(z.string()),
 });
 
 export const absenceMessage = z.discriminatedUnion('kind', [absenceRunMessage, absenceChunkMessage]);

@@ -1,9 +1,9 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** Sent by the account's one-off schedule at `expiresAt` (and by the sweeper if that got lost). */
 export const expireDemoAccountMessage = z.object({
   kind: z.literal('expire-demo-account'),
-  accountId: z.string().min(1),
+  accountId: z.string().check(z.minLength(1)),
   expiresAt: z.iso.datetime(),
 });
 export type ExpireDemoAccountMessage = z.infer<typeof expireDemoAccountMessage>;

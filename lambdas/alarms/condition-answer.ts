@@ -1,6 +1,6 @@
 // What a condition URL's 2xx answer means: send as booked, send other text, or skip. Limits are those of
 // alarm creation, and the push it makes must fit FCM's 4,096 bytes like any other.
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { checkFcmSize, type PushContent } from './fcm-message.ts';
 import { pushBody, pushData, pushTitle } from './push-fields.ts';
 
@@ -10,9 +10,9 @@ const answerSchema = z.discriminatedUnion('send', [
   z.strictObject({ send: z.literal(false) }),
   z.strictObject({
     send: z.literal(true),
-    title: pushTitle.optional(),
-    body: pushBody.optional(),
-    data: pushData.optional(),
+    title: z.optional(pushTitle),
+    body: z.optional(pushBody),
+    data: z.optional(pushData),
   }),
 ]);
 
@@ -43,14 +43,16 @@ export function readConditionAnswer(
     return { kind: 'not-json', detail: 'The answer is not JSON' };
   }
   const parsed = answerSchema
-    .superRefine((answer, ctx) => {
-      if (!answer.send) return;
-      checkFcmSize(
-        { title: answer.title ?? booked.title, body: answer.body ?? booked.body, data: answer.data ?? booked.data },
-        options.recurring,
-        ctx,
-      );
-    })
+    .check(
+      z.superRefine((answer, ctx) => {
+        if (!answer.send) return;
+        checkFcmSize(
+          { title: answer.title ?? booked.title, body: answer.body ?? booked.body, data: answer.data ?? booked.data },
+          options.recurring,
+          ctx,
+        );
+      }),
+    )
     .safeParse(json);
   if (!parsed.success) {
     const detail = parsed.error.issues

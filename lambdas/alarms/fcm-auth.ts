@@ -2,7 +2,7 @@
 // The key's own `token_uri` is used as written (google-auth-library would hard-code Google's host).
 import { readFile } from 'node:fs/promises';
 import { importPKCS8, SignJWT } from 'jose';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ENV } from '../../lib/definitions.ts';
 import { readSecretString } from '../shared/clients/secrets.ts';
 import { optionalEnv } from '../shared/config.ts';
@@ -17,10 +17,10 @@ const TOKEN_REQUEST_TIMEOUT_MS = 4_000;
 export class FcmAuthError extends Error {}
 
 const serviceAccountKey = z.object({
-  project_id: z.string().min(1),
-  client_email: z.string().min(1),
-  private_key: z.string().min(1),
-  private_key_id: z.string().optional(),
+  project_id: z.string().check(z.minLength(1)),
+  client_email: z.string().check(z.minLength(1)),
+  private_key: z.string().check(z.minLength(1)),
+  private_key_id: z.optional(z.string()),
   token_uri: z.url(),
 });
 export type ServiceAccountKey = z.infer<typeof serviceAccountKey>;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { timerMessage } from '../timers/index.ts';
 
 /**
@@ -8,11 +8,11 @@ import { timerMessage } from '../timers/index.ts';
  */
 export const sendDueAlarmMessage = z.object({
   kind: z.literal('send-due-alarm'),
-  accountId: z.string().min(1),
-  alarmId: z.string().min(1),
-  version: z.number().int().min(1),
+  accountId: z.string().check(z.minLength(1)),
+  alarmId: z.string().check(z.minLength(1)),
+  version: z.int().check(z.minimum(1)),
   /** The fireAt this version names: lets the consumer hold an early copy, and claim with no read first. */
-  fireAt: z.iso.datetime().optional(),
+  fireAt: z.optional(z.iso.datetime()),
 });
 export type SendDueAlarmMessage = z.infer<typeof sendDueAlarmMessage>;
 
@@ -22,6 +22,6 @@ export type SendDueAlarmMessage = z.infer<typeof sendDueAlarmMessage>;
  */
 export const pushQueueMessage = z.union([
   sendDueAlarmMessage,
-  timerMessage.extend({ kind: z.literal('send-due-alarm') }),
+  z.extend(timerMessage, { kind: z.literal('send-due-alarm') }),
 ]);
 export type PushQueueMessage = z.infer<typeof pushQueueMessage>;

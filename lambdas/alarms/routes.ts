@@ -1,8 +1,8 @@
 // HTTP routes of alarms: a push notification at a chosen time, reschedulable and cancellable.
 import * as z from 'zod';
 import { ownedResourceRoutes } from '../http/owned-routes.ts';
-import { outboundUrl } from '../shared/outbound/url-rules.ts';
-import { repeatSchema } from '../shared/recurrence.ts';
+import { outboundUrl } from '../shared/outbound/url-schema.ts';
+import { repeatSchema } from '../shared/repeat-schema.ts';
 import { futureInstant, notScheduled, repeatView } from '../shared/timer-fields.ts';
 import { type Alarm, createAlarm, getOwnAlarm, listOwnAlarms } from './alarms.ts';
 import { checkFcmSize } from './fcm-message.ts';
@@ -104,7 +104,7 @@ export const alarmRoutes = [
         title,
         body,
         deviceToken,
-        data: data.optional(),
+        data: z.optional(data),
         condition: condition.optional(),
       })
       .superRefine((input, ctx) => {

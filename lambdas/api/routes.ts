@@ -15,6 +15,7 @@ const capabilityRoutes: Route[] = [
   ...jobRoutes,
   ...studyRoutes,
 ];
+// Built on the first GET /openapi.json, not at cold start: turning every schema into JSON Schema is a
+// good part of the API's import, and almost no request asks for the document.
 let document: unknown;
-export const routes: Route[] = [...opsRoutes(() => document), ...capabilityRoutes];
-document = buildOpenApi(routes);
+export const routes: Route[] = [...opsRoutes(() => (document ??= buildOpenApi(routes))), ...capabilityRoutes];

@@ -2,8 +2,8 @@
 import * as z from 'zod';
 import { DEFAULTS } from '../../lib/definitions.ts';
 import { ownedResourceRoutes } from '../http/owned-routes.ts';
-import { outboundUrl } from '../shared/outbound/url-rules.ts';
-import { repeatSchema } from '../shared/recurrence.ts';
+import { outboundUrl } from '../shared/outbound/url-schema.ts';
+import { repeatSchema } from '../shared/repeat-schema.ts';
 import { futureInstant, notScheduled, repeatView } from '../shared/timer-fields.ts';
 import {
   cancelOwnJob,

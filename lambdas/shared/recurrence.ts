@@ -1,4 +1,5 @@
-// Recurrence rules of recurring alarms and jobs: the `repeat` schema and the next occurrence of a rule.
+// Recurrence rules of recurring alarms and jobs: the next occurrence of a rule (the API's `repeat` schema
+// is in repeat-schema.ts, so the consumers that only compute occurrences do not bundle classic zod).
 //
 // croner does the cron arithmetic, on wall-clock times with no time zone ("floating": a wall time is
 // written as if it were UTC); this file maps each wall time to its instant by the contract's daylight-
@@ -8,7 +9,6 @@
 // first pass). It agrees for a single fixed time (`30 2 * * *` -> 03:00; `30 1 * * *` once, at the first
 // 01:30), which the floating mapping gives too.
 import { Cron } from 'croner';
-import * as z from 'zod';
 
 export interface RepeatRule {
   /** Five-field Unix cron: minute hour day-of-month month day-of-week. */
@@ -46,7 +46,7 @@ export class RecurrenceError extends Error {}
 const compiled = new Map<string, Cron>();
 
 /** The croner job of a five-field cron, or a RecurrenceError saying what is wrong with it. */
-function compileCron(cron: string): Cron {
+export function compileCron(cron: string): Cron {
   const cached = compiled.get(cron);
   if (cached) return cached;
   const fields = cron.trim().split(/\s+/);
@@ -180,61 +180,3 @@ export function canonicalTimeZone(name: string): string | undefined {
     return undefined;
   }
 }
-
-/** Range and combination checks run only once each field is well-formed, so a bad one gets one message. */
-export const repeatSchema = z
-  .strictObject({
-    cron: z
-      .string()
-      .max(200)
-      .superRefine((value, ctx) => {
-        try {
-          compileCron(value);
-        } catch (error) {
-          if (!(error instanceof RecurrenceError)) throw error;
-          ctx.addIssue({ code: 'custom', message: error.message });
-        }
-      })
-      .transform((value) => value.trim().split(/\s+/).join(' '))
-      .describe(
-        'Five-field Unix cron: minute hour day-of-month month day-of-week (0-7, 0 and 7 Sunday, or SUN-SAT; months 1-12 or JAN-DEC), with *, lists, ranges and steps',
-      ),
-    timezone: z
-      .string()
-      .max(64)
-      .transform((value, ctx) => {
-        const canonical = canonicalTimeZone(value);
-        if (canonical === undefined) {
-          ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone such as Asia/Seoul or UTC' });
-          return z.NEVER;
-        }
-        return canonical;
-      })
-      .default('UTC')
-      .describe('IANA time zone of the cron times (default UTC)'),
-    until: z.iso
-      .datetime({ offset: true })
-      .transform((value) => new Date(Date.parse(value)).toISOString())
-      .optional()
-      .describe('ISO-8601 instant with offset; no occurrence after it'),
-  })
-  .superRefine((rule, ctx) => {
-    let first: number | undefined;
-    try {
-      first = nextOccurrence({ cron: rule.cron, timezone: rule.timezone }, Date.now());
-    } catch {
-      return; // the cron field already has its issue
-    }
-    if (first === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['cron'], message: 'never fires' });
-    } else if (rule.until !== undefined && Date.parse(rule.until) < first) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['until'],
-        message: `is before the first occurrence (${new Date(first).toISOString()})`,
-      });
-    }
-  })
-  .describe('A recurrence: every time the cron names, in its time zone, until `until`');
-
-export type Repeat = z.output<typeof repeatSchema>;

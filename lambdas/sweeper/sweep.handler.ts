@@ -1,6 +1,6 @@
 // Consumer of the sweep queue, fed every five minutes by a recurring schedule.
 import type { SQSEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { METRICS, MetricUnit, metrics, withMetrics } from '../shared/metrics.ts';
 import { processMessages } from '../shared/sqs-batch.ts';
 import { sweep } from './sweep.ts';

@@ -3,7 +3,7 @@
 // retries, the sweeper's query) is the core's, the same for every kind; only the action differs.
 
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { type EnvName, ONE_OFF_SCHEDULE_TARGETS, QUEUES } from '../../lib/definitions.ts';
 import { requireEnv } from '../shared/config.ts';
 
@@ -67,10 +67,10 @@ export interface TimerKind {
  * only if the timer is PENDING, at that version and with that dueAt.
  */
 export const timerMessage = z.object({
-  kind: z.string().min(1),
-  accountId: z.string().min(1),
-  id: z.string().min(1),
-  version: z.number().int().min(1),
+  kind: z.string().check(z.minLength(1)),
+  accountId: z.string().check(z.minLength(1)),
+  id: z.string().check(z.minLength(1)),
+  version: z.int().check(z.minimum(1)),
   /** ISO, UTC, milliseconds: the occurrence. */
   dueAt: z.iso.datetime(),
 });

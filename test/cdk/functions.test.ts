@@ -13,7 +13,12 @@ import {
   QUEUES,
   type QueueKey,
 } from '../../lib/definitions.ts';
-import { LOG_RETENTION, REPO_ROOT } from '../../lib/house-function.ts';
+import {
+  LAMBDA_CREDENTIALS_MODULE,
+  LOG_RETENTION,
+  REPO_ROOT,
+  SOURCE_MAP_STACK_TRACES_CONTEXT,
+} from '../../lib/house-function.ts';
 import type { SchedulingStack } from '../../lib/scheduling-stack.ts';
 import { arnOf, type FunctionKey, logicalId, propertiesOf, refOf, resourcesOf, synthesize } from './stack-fixture.ts';
 
@@ -67,10 +72,14 @@ describe('every function', () => {
         MemorySize: definition.memoryMb,
         TracingConfig: { Mode: 'Active' },
       });
-      expect(envOf(key)).toMatchObject({
-        POWERTOOLS_SERVICE_NAME: definition.id,
-        NODE_OPTIONS: '--enable-source-maps',
-      });
+      expect(envOf(key)).toMatchObject({ POWERTOOLS_SERVICE_NAME: definition.id });
+    },
+  );
+
+  it.each(functionEntries)(
+    'should start %s without --enable-source-maps unless the sourceMapStackTraces context asks for it',
+    (key) => {
+      expect(envOf(key)).not.toHaveProperty('NODE_OPTIONS');
     },
   );
 
@@ -106,6 +115,17 @@ describe('every function', () => {
         sourceMap.sources.flatMap((source) => /node_modules\/@aws-sdk\/(client-[a-z-]+)\//.exec(source)?.[1] ?? []),
       );
       expect([...clients].sort()).toEqual([...SDK_CLIENTS_OF[key]].sort());
+    },
+  );
+
+  it.each(functionEntries)(
+    'should bundle %s with credentials from the environment only: no profile, SSO, STS or instance-metadata providers',
+    (key) => {
+      const { sources } = JSON.parse(readFileSync(join(bundleDirOf(key), 'index.mjs.map'), 'utf8')) as {
+        sources: string[];
+      };
+      expect(sources.some((source) => source.endsWith(LAMBDA_CREDENTIALS_MODULE))).toBe(true);
+      expect(sources.filter((source) => /@aws-sdk\/(credential-provider-|nested-clients)/.test(source))).toEqual([]);
     },
   );
 });
@@ -234,5 +254,21 @@ describe('function environments', () => {
     const props = propertiesOf(otherTemplate, 'AWS::Lambda::Function', logicalId(other.functions.api));
     expect((props.Environment as { Variables: Record<string, unknown> }).Variables[ENV.demoTtlSeconds]).toBe('600');
     expect(() => synthesize({ bundle: false, context: { demoTtlSeconds: 'soon' } })).toThrow(/demoTtlSeconds/);
+  });
+
+  it('should map every function’s stack traces to the sources when the sourceMapStackTraces context is true', () => {
+    const { stack: other, template: otherTemplate } = synthesize({
+      bundle: false,
+      context: { [SOURCE_MAP_STACK_TRACES_CONTEXT]: 'true' },
+    });
+    for (const [key] of functionEntries) {
+      const props = propertiesOf(otherTemplate, 'AWS::Lambda::Function', logicalId(other.functions[key]));
+      expect((props.Environment as { Variables: Record<string, unknown> }).Variables.NODE_OPTIONS).toBe(
+        '--enable-source-maps',
+      );
+    }
+    expect(() => synthesize({ bundle: false, context: { [SOURCE_MAP_STACK_TRACES_CONTEXT]: 'yes' } })).toThrow(
+      /sourceMapStackTraces/,
+    );
   });
 });

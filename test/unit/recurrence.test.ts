@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { nextOccurrence, type RepeatRule, repeatSchema, upcomingOccurrences } from '../../lambdas/shared/recurrence.ts';
+import { nextOccurrence, type RepeatRule, upcomingOccurrences } from '../../lambdas/shared/recurrence.ts';
+import { repeatSchema } from '../../lambdas/shared/repeat-schema.ts';
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 const next = (rule: RepeatRule, after: string) => iso(nextOccurrence(rule, Date.parse(after)));

@@ -1,7 +1,6 @@
 // The rules a user's URL (a condition's, a job's) must meet as written: checked at creation (a 400) and
 // again at call time. Where the name points is checked when called (signed-post.ts).
 import { isIP } from 'node:net';
-import * as z from 'zod';
 import { addressRefusal, type OutboundPolicy, outboundPolicy } from './address-policy.ts';
 
 export const MAX_URL_LENGTH = 2048;
@@ -34,17 +33,3 @@ export function outboundUrlProblem(raw: string, policy: OutboundPolicy = outboun
   if (isLocalhostName(host) && !policy.allowLocal) return 'must not point to a non-public address: localhost';
   return undefined;
 }
-
-/**
- * A user's URL in a request body: the rules as written, under this process's policy. A string that
- * passes is the URL as given (not normalised), so what is called is what the user wrote.
- */
-export const outboundUrl = z
-  .string()
-  .superRefine((value, ctx) => {
-    const problem = outboundUrlProblem(value);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-  })
-  .describe(
-    `https: URL, at most ${MAX_URL_LENGTH} characters, no user info, never a loopback, private, link-local or otherwise non-public address; redirects are not followed`,
-  );
