@@ -75,7 +75,7 @@ export function bindFunctions(resources: BindableResources, demoTtl: number): vo
   // A run's retry goes back with a growing visibility delay; an early arrival is held with a delayed
   // copy; a recurring job's next run is armed as its own one-off schedule.
   runDueJob
-    .bindTable(table, 'RW')
+    .bindTable(table, 'RW+statements')
     .bindQueue(queues.jobs, 'changeVisibility')
     .bindQueue(queues.jobs, 'send')
     .bindScheduleGroup(namedGroup('jobs'), 'manage', delivery)
@@ -85,7 +85,7 @@ export function bindFunctions(resources: BindableResources, demoTtl: number): vo
   // (Scheduler unavailable) is re-sent as the next delayed hop until its fireAt. A recurring alarm's
   // occurrence, once done, arms the next one: a schedule in the alarms group (or a delayed message).
   sendDueAlarm
-    .bindTable(table, 'RW')
+    .bindTable(table, 'RW+statements')
     .bindQueue(queues.alarmPush, 'changeVisibility')
     .bindQueue(queues.alarmPush, 'send')
     .bindScheduleGroup(namedGroup('alarms'), 'manage', delivery)

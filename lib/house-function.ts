@@ -41,7 +41,12 @@ export const SCHEDULE_ACTIONS = {
   delete: ['scheduler:DeleteSchedule'],
 } as const;
 
-export type TableAccess = 'R' | 'RW';
+/**
+ * R: reads; RW: reads and writes; RW+statements: also conditional updates sent as PartiQL statements
+ * (`PartiQLUpdate`, the batched form of UpdateItem the timer core uses for the claims and finishes of a
+ * batch due at one second; no PartiQL insert, delete or select).
+ */
+export type TableAccess = 'R' | 'RW' | 'RW+statements';
 export type QueueAccess = 'send' | 'changeVisibility';
 export type ScheduleGroupAccess = keyof typeof SCHEDULE_ACTIONS;
 
@@ -171,12 +176,17 @@ export class HouseFunction extends NodejsFunction {
     });
   }
 
-  /** TABLE_NAME, and read (R) or read-write (RW) item access to the table and its indexes, by name. */
+  /** TABLE_NAME, and item access to the table and its indexes, by name (see TableAccess). */
   bindTable(table: ITable, access: TableAccess): this {
     const indexArns = Object.values(TABLE.indexes).map((index) => `${table.tableArn}/index/${index.name}`);
+    const actions = {
+      R: TABLE_READ_ACTIONS,
+      RW: [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS],
+      'RW+statements': [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS, 'dynamodb:PartiQLUpdate'],
+    }[access];
     this.addToRolePolicy(
       new PolicyStatement({
-        actions: access === 'RW' ? [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS] : TABLE_READ_ACTIONS,
+        actions,
         resources: [table.tableArn, ...indexArns],
       }),
     );

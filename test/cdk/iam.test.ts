@@ -233,6 +233,17 @@ describe('the functions', () => {
     }
   });
 
+  it('should let only the timer consumers send conditional PartiQL updates, and no function PartiQL insert, delete or select', () => {
+    const partiql = (key: FunctionKey) =>
+      statementsOf(key)
+        .flatMap(actionsOf)
+        .filter((a) => a.startsWith('dynamodb:PartiQL'));
+    for (const key of functionKeys)
+      expect(partiql(key), key).toEqual(
+        key === 'sendDueAlarm' || key === 'runDueJob' ? ['dynamodb:PartiQLUpdate'] : [],
+      );
+  });
+
   it("should let the API function keep Idempotency-Key records in the table (Powertools' four item calls) and no more", () => {
     const table = JSON.stringify(arnOf(logicalId(stack.table)));
     const tableStatements = statementsOf('api').filter((s) =>
