@@ -3,11 +3,11 @@
 // it answers queries about what it received, so the pushes never cross the channel one by one.
 import { startFcmStandIn } from '../local/fcm/fcm.ts';
 
-export type FcmQuery =
-  | { readonly id: number; readonly type: 'seen'; readonly prefix: string }
-  | { readonly id: number; readonly type: 'times'; readonly prefix: string }
-  | { readonly id: number; readonly type: 'connections' }
-  | { readonly id: number; readonly type: 'stop' };
+/** What the bench asks: devices seen, their arrival times (both by token prefix), connections, stop. */
+export type FcmQuestion =
+  | { readonly type: 'seen' | 'times'; readonly prefix: string }
+  | { readonly type: 'connections' | 'stop' };
+type FcmQuery = FcmQuestion & { readonly id: number };
 
 const fcm = await startFcmStandIn({ sendLatencyMs: Number(process.argv[2] ?? 50) });
 /** Arrival times (epoch ms) per device token. */

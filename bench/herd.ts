@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { dynamo } from '../lambdas/shared/clients/dynamo.ts';
 import { TABLE } from '../lib/definitions.ts';
 import { type LocalCloud, startLocalCloud } from '../local/cloud.ts';
-import type { FcmQuery } from './fcm-process.ts';
+import type { FcmQuestion } from './fcm-process.ts';
 
 const ALARMS_PER_ACCOUNT = 100;
 const CREATE_CONCURRENCY = 16;
@@ -75,8 +75,6 @@ async function post(url: string, token: string, body: unknown): Promise<{ status
   }
 }
 
-type Query = FcmQuery extends infer Q ? (Q extends { id: number } ? Omit<Q, 'id'> : never) : never;
-
 /** The FCM stand-in, in a process of its own (bench/fcm-process.ts), as Google's servers are. */
 interface RemoteFcm {
   readonly baseUrl: string;
@@ -101,7 +99,7 @@ async function startRemoteFcm(sendLatencyMs: number): Promise<RemoteFcm> {
   });
   const ready = new Promise<unknown>((resolve) => waiting.set(0, resolve));
   let next = 1;
-  const ask = <T>(query: Query): Promise<T> =>
+  const ask = <T>(query: FcmQuestion): Promise<T> =>
     new Promise<T>((resolve) => {
       const id = next++;
       waiting.set(id, resolve as (answer: unknown) => void);

@@ -2,7 +2,7 @@
 // message in flight for the old one is dropped), and the undo of one whose new occurrence could not be armed.
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../shared/clients/dynamo.ts';
-import { isConditionFailure } from '../shared/dynamo/conditional.ts';
+import { conditionHeld, ifConditionHolds } from '../shared/dynamo/conditional.ts';
 import type { RepeatRule } from '../shared/recurrence.ts';
 import { tableName } from '../shared/table.ts';
 import type { TimerKind } from './kind.ts';
@@ -73,8 +73,8 @@ export async function changeTimer(
     names[`#f${n}`] = name;
     values[`:f${n}`] = value;
   });
-  try {
-    const out = await dynamo.send(
+  const out = await ifConditionHolds(() =>
+    dynamo.send(
       new UpdateCommand({
         TableName: tableName,
         Key: timerKey(kind, timer.accountId, timer.id),
@@ -84,12 +84,9 @@ export async function changeTimer(
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
       }),
-    );
-    return out.Attributes ? toTimerState(kind, out.Attributes) : undefined;
-  } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
-  }
+    ),
+  );
+  return out?.Attributes ? toTimerState(kind, out.Attributes) : undefined;
 }
 
 /**
@@ -104,7 +101,12 @@ export async function revertChange(
   changed: TimerState,
   change: TimerChange,
 ): Promise<boolean> {
-  const names: Record<string, string> = { '#status': 'status', '#version': 'version', '#attempts': 'attempts' };
+  const names: Record<string, string> = {
+    '#status': 'status',
+    '#version': 'version',
+    '#attempts': 'attempts',
+    '#claimedUntil': 'claimedUntil',
+  };
   const values: Record<string, unknown> = {
     ':previousStatus': previous.status,
     ':previousVersion': previous.version,
@@ -114,9 +116,9 @@ export async function revertChange(
   };
   const sets = ['#status = :previousStatus', '#version = :previousVersion', '#attempts = :previousAttempts'];
   const removes = ['#claimedUntil'];
-  names['#claimedUntil'] = 'claimedUntil';
+  let n = 0;
   const restore = (name: string, value: unknown) => {
-    const n = Object.keys(names).length;
+    n++;
     names[`#r${n}`] = name;
     if (value === undefined) removes.push(`#r${n}`);
     else {
@@ -128,8 +130,8 @@ export async function revertChange(
   restore(DUE_AT, previous.item[DUE_AT]);
   if (change.repeat) restore('repeat', previous.item.repeat);
   for (const name of Object.keys(change.fields ?? {})) restore(name, previous.item[name]);
-  try {
-    await dynamo.send(
+  return conditionHeld(() =>
+    dynamo.send(
       new UpdateCommand({
         TableName: tableName,
         Key: timerKey(kind, previous.accountId, previous.id),
@@ -139,10 +141,6 @@ export async function revertChange(
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }

@@ -13,7 +13,7 @@ import {
   partiqlTable,
   StatementError,
 } from '../shared/dynamo/coalesced.ts';
-import { cancellationCodes, isConditionFailure } from '../shared/dynamo/conditional.ts';
+import { cancellationCodes, ifConditionHolds } from '../shared/dynamo/conditional.ts';
 import { tableName } from '../shared/table.ts';
 import { toIso } from '../shared/time.ts';
 import { FINISHED_AT, type OccurrenceRef, type TimerKind } from './kind.ts';
@@ -71,8 +71,8 @@ async function claimWithUpdate(
   attemptId: string,
   now: number,
 ): Promise<TimerState | undefined> {
-  try {
-    const out = await dynamo.send(
+  const out = await ifConditionHolds(() =>
+    dynamo.send(
       new UpdateCommand({
         TableName: tableName,
         Key: timerKey(kind, ref.accountId, ref.id),
@@ -99,12 +99,9 @@ async function claimWithUpdate(
         },
         ReturnValues: 'ALL_NEW',
       }),
-    );
-    return out.Attributes ? toTimerState(kind, out.Attributes) : undefined;
-  } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
-  }
+    ),
+  );
+  return out?.Attributes ? toTimerState(kind, out.Attributes) : undefined;
 }
 
 /**
@@ -117,8 +114,8 @@ export async function releaseClaim(
   attemptId: string,
   retryAt: number,
 ): Promise<void> {
-  try {
-    await dynamo.send(
+  await ifConditionHolds(() =>
+    dynamo.send(
       new UpdateCommand({
         TableName: tableName,
         Key: timerKey(kind, ref.accountId, ref.id),
@@ -127,10 +124,8 @@ export async function releaseClaim(
         ExpressionAttributeNames: { '#claimedUntil': 'claimedUntil', '#claimedBy': 'claimedBy', '#retryAt': 'retryAt' },
         ExpressionAttributeValues: { ':attempt': attemptId, ':retryAt': retryAt },
       }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+    ),
+  );
 }
 
 /** How an occurrence ended, as its action said. */
@@ -212,7 +207,7 @@ export async function completeOccurrence(
       ':finished': toIso(finishedAt),
     };
     try {
-      const out = await dynamo.send(
+      await dynamo.send(
         new TransactWriteCommand({
           TransactItems: [
             record,
@@ -230,7 +225,6 @@ export async function completeOccurrence(
           ],
         }),
       );
-      void out;
     } catch (error) {
       if (cancellationCodes(error)?.includes('ConditionalCheckFailed')) return undefined;
       throw error;

@@ -8,7 +8,7 @@ import { verifySignature } from '../../lambdas/shared/outbound/signature.ts';
 import { QUEUES } from '../../lib/definitions.ts';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud.ts';
 import type { FcmStandIn } from '../../local/fcm/fcm.ts';
-import { apiClient, sleep, waitFor } from '../support/http.ts';
+import { apiClient, sleep, waitForResourceStatus } from '../support/http.ts';
 
 let cloud: LocalCloud;
 let fcm: FcmStandIn;
@@ -90,12 +90,8 @@ async function alarmWithCondition(path: string, deviceToken: string, inMs = 3000
 }
 
 const pushesTo = (deviceToken: string) => fcm.received.filter((p) => p.deviceToken === deviceToken);
-const statusOf = async (alarmId: string) => (await api('GET', `/alarms/${alarmId}`, { token })).body;
 const waitForStatus = (alarmId: string, status: string, timeoutMs: number) =>
-  waitFor(async () => {
-    const alarm = await statusOf(alarmId);
-    return alarm.status === status ? alarm : undefined;
-  }, timeoutMs);
+  waitForResourceStatus(api, `/alarms/${alarmId}`, token, status, timeoutMs);
 
 describe('a condition checked at fire time', () => {
   it('is asked once per fire with a signed POST of {alarmId, fireAt, data}, and its answer decides the push', async () => {

@@ -3,7 +3,7 @@ import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-s
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud.ts';
 import { FCM_ANSWERS, type FcmStandIn } from '../../local/fcm/fcm.ts';
-import { apiClient, sleep, waitFor } from '../support/http.ts';
+import { apiClient, sleep, waitFor, waitForResourceStatus } from '../support/http.ts';
 
 let cloud: LocalCloud;
 let fcm: FcmStandIn;
@@ -59,12 +59,8 @@ const pushesTo = (deviceToken: string) => fcm.received.filter((p) => p.deviceTok
 const requestsTo = (deviceToken: string) => fcm.sendRequests.filter((r) => r.deviceToken === deviceToken);
 const statusOf = async (alarmId: string) => (await api('GET', `/alarms/${alarmId}`, { token: owner.token })).body;
 
-async function waitForStatus(alarmId: string, status: string, timeoutMs = 8000) {
-  return waitFor(async () => {
-    const alarm = await statusOf(alarmId);
-    return alarm.status === status ? alarm : undefined;
-  }, timeoutMs);
-}
+const waitForStatus = (alarmId: string, status: string, timeoutMs = 8000) =>
+  waitForResourceStatus(api, `/alarms/${alarmId}`, owner.token, status, timeoutMs);
 
 async function dlqDepth(): Promise<number> {
   const out = await sqs.send(

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../lambdas/shared/outbound/signature.ts';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud.ts';
-import { apiClient, sleep, waitFor } from '../support/http.ts';
+import { apiClient, sleep, waitForResourceStatus } from '../support/http.ts';
 
 interface Call {
   readonly path: string;
@@ -80,10 +80,7 @@ async function createJob(body: Record<string, unknown>, token = owner.token) {
 const callsTo = (path: string) => calls.filter((c) => c.path === path);
 const jobOf = async (jobId: string) => (await api('GET', `/jobs/${jobId}`, { token: owner.token })).body;
 const waitForStatus = (jobId: string, status: string, timeoutMs = 60_000) =>
-  waitFor(async () => {
-    const job = await jobOf(jobId);
-    return job.status === status ? job : undefined;
-  }, timeoutMs);
+  waitForResourceStatus(api, `/jobs/${jobId}`, owner.token, status, timeoutMs);
 
 describe('webhook jobs', () => {
   it('should refuse a job on an account without a signing secret with 409 NO_SIGNING_SECRET', async () => {

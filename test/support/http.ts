@@ -35,4 +35,19 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs:
   }
 }
 
+/** Polls `GET path` until the resource's `status` is `status`; the resource as it then is. */
+export function waitForResourceStatus(
+  request: ReturnType<typeof apiClient>,
+  path: string,
+  token: string,
+  status: string,
+  timeoutMs: number,
+  // biome-ignore lint/suspicious/noExplicitAny: test responses are inspected freely
+): Promise<any> {
+  return waitFor(async () => {
+    const resource = (await request('GET', path, { token })).body;
+    return resource?.status === status ? resource : undefined;
+  }, timeoutMs);
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

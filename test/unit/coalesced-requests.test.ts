@@ -73,15 +73,15 @@ describe('statements asked in the same turn', () => {
 });
 
 describe('cutting statements into requests', () => {
-  const entries = (sks: string[]) => sks.map((sk) => ({ key: statement(sk).key }));
+  const cut = (sks: string[]) => statementRequests(sks.map(statement), (s) => s.key);
 
   it('puts at most 25 statements in a request', () => {
-    const sizes = statementRequests(entries(Array.from({ length: 60 }, (_, n) => `ALARM#${n}`))).map((r) => r.length);
+    const sizes = cut(Array.from({ length: 60 }, (_, n) => `ALARM#${n}`)).map((r) => r.length);
     expect(sizes).toEqual([25, 25, 10]);
   });
 
   it('never puts two statements on one item in the same request', () => {
-    const requests = statementRequests(entries(['ALARM#1', 'ALARM#1', 'ALARM#2', 'ALARM#1']));
+    const requests = cut(['ALARM#1', 'ALARM#1', 'ALARM#2', 'ALARM#1']);
     expect(requests.map((r) => r.map((e) => e.key.sk))).toEqual([['ALARM#1', 'ALARM#2'], ['ALARM#1'], ['ALARM#1']]);
   });
 });

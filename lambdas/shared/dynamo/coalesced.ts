@@ -61,10 +61,10 @@ function collector<T, R>(flush: (waiting: Waiting<T, R>[]) => Promise<void>): (r
 const keyOf = (key: Key): string => `${key.pk}\u0000${key.sk}`;
 
 /** Cuts statements into requests of at most 25 in which no item appears twice. */
-export function statementRequests<T extends { key: Key }>(waiting: readonly T[]): T[][] {
+export function statementRequests<T>(waiting: readonly T[], itemOf: (entry: T) => Key): T[][] {
   const requests: { entries: T[]; keys: Set<string> }[] = [];
   for (const entry of waiting) {
-    const key = keyOf(entry.key);
+    const key = keyOf(itemOf(entry));
     let request = requests.find((r) => r.entries.length < STATEMENTS_PER_REQUEST && !r.keys.has(key));
     if (!request) {
       request = { entries: [], keys: new Set() };
@@ -118,9 +118,7 @@ const statements = collector<StatementRequest, Coalesced<unknown>>(async (waitin
     only.resolve({ batched: false, result: await only.request.alone() });
     return;
   }
-  await Promise.all(
-    statementRequests(waiting.map((w) => ({ ...w, key: w.request.statement.key }))).map(sendStatements),
-  );
+  await Promise.all(statementRequests(waiting, (w) => w.request.statement.key).map(sendStatements));
 });
 
 /**
